@@ -1,0 +1,169 @@
+"""The typed settings registry.
+
+One declaration per setting (type, default, description). Values are layered, later wins:
+defaults < config file (TOML) < ``KIZUNA_*`` environment variables < CLI flags.
+The config file is ``$KIZUNA_CONFIG`` or ``<user config dir>/kizuna/config.toml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from kizuna.errors import ConfigError
+
+APP_NAME = "kizuna"
+
+
+def default_store_url() -> str:
+    """A SQLite file in the user's data directory."""
+    return f"sqlite:///{Path(platformdirs.user_data_dir(APP_NAME)) / 'kizuna.db'}"
+
+
+def _meta(description: str) -> dict[str, str]:
+    return {"description": description}
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything the platform can be configured with."""
+
+    store: str = dataclasses.field(
+        default_factory=default_store_url,
+        metadata=_meta("Store URL: sqlite:///path.db, postgresql://..., or memory://"),
+    )
+    host: str = dataclasses.field(default="127.0.0.1", metadata=_meta("Address kizuna serve binds"))
+    port: int = dataclasses.field(default=8000, metadata=_meta("Port kizuna serve listens on"))
+    debug: bool = dataclasses.field(default=False, metadata=_meta("Show tracebacks on errors"))
+    tables_dir: str = dataclasses.field(
+        default="",
+        metadata=_meta("Directory of normalised tables to use instead of the bundled ones"),
+    )
+    wgi_missing: float = dataclasses.field(
+        default=10.0,
+        metadata=_meta(
+            "Scaled WGI (0-10, 10 worst) for a country the WGI does not cover; "
+            "the EU method's conservative default is the worst score"
+        ),
+    )
+
+    @classmethod
+    def describe(cls) -> list[dict[str, Any]]:
+        """The registry as data: name, env var, type, default and description of each setting."""
+        rows = []
+        defaults = cls()
+        for field in dataclasses.fields(cls):
+            rows.append(
+                {
+                    "name": field.name,
+                    "env": env_name(field.name),
+                    "type": _field_type(field).__name__,
+                    "default": getattr(defaults, field.name),
+                    "description": field.metadata.get("description", ""),
+                }
+            )
+        return rows
+
+
+def env_name(name: str) -> str:
+    return f"KIZUNA_{name.upper()}"
+
+
+_TYPES: dict[str, type] = {"str": str, "int": int, "bool": bool, "float": float}
+
+
+def _field_type(field: dataclasses.Field[Any]) -> type:
+    return _TYPES[str(field.type)]
+
+
+def _coerce(name: str, raw: Any, target: type, origin: str) -> Any:
+    if isinstance(raw, target) and not (target is int and isinstance(raw, bool)):
+        return raw
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            if target is bool:
+                lowered = text.lower()
+                if lowered in {"1", "true", "yes", "on"}:
+                    return True
+                if lowered in {"0", "false", "no", "off", ""}:
+                    return False
+                raise ValueError(text)
+            return target(text)
+        except ValueError:
+            pass
+    if target is float and isinstance(raw, int) and not isinstance(raw, bool):
+        return float(raw)
+    raise ConfigError(
+        f"setting {name!r} from {origin} must be a {target.__name__}, got {raw!r}",
+        hint=f"fix {origin}",
+        setting=name,
+        origin=origin,
+    )
+
+
+def config_path(env: Mapping[str, str]) -> Path:
+    explicit = env.get("KIZUNA_CONFIG")
+    if explicit:
+        return Path(explicit)
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def _read_config(path: Path, *, required: bool) -> dict[str, Any]:
+    if not path.exists():
+        if required:
+            raise ConfigError(
+                f"config file {path} does not exist",
+                hint="create it or unset KIZUNA_CONFIG",
+                file=str(path),
+            )
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"config file {path} is not valid TOML: {exc}", hint="fix the file", file=str(path)
+        ) from exc
+    section = data.get("kizuna", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"config file {path}: [kizuna] must be a table", file=str(path))
+    return section
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Build settings from defaults, the config file, the environment and explicit overrides.
+
+    ``overrides`` are CLI flags: entries whose value is ``None`` are ignored (flag not given).
+    """
+    env = os.environ if env is None else env
+    known = {field.name: field for field in dataclasses.fields(Settings)}
+    path = config_file or config_path(env)
+    required = config_file is not None or "KIZUNA_CONFIG" in env
+    layers: list[tuple[str, Mapping[str, Any]]] = [(f"config file {path}", _read_config(path, required=required))]
+    layers.append(
+        ("the environment", {name: env[env_name(name)] for name in known if env_name(name) in env})
+    )
+    layers.append(("the command line", {k: v for k, v in (overrides or {}).items() if v is not None}))
+
+    values: dict[str, Any] = {}
+    for origin, layer in layers:
+        for name, raw in layer.items():
+            if name not in known:
+                raise ConfigError(
+                    f"unknown setting {name!r} in {origin}",
+                    hint="known settings: " + ", ".join(sorted(known)),
+                    setting=name,
+                )
+            values[name] = _coerce(name, raw, _field_type(known[name]), origin)
+    return Settings(**values)
