@@ -80,7 +80,7 @@ class DataError(KizunaError):
 
 
 class StoreError(KizunaError):
-    """The store failed (unreachable server, locked file, driver error); driver errors are wrapped."""
+    """The store failed (server unreachable, file locked, driver error); wraps driver errors."""
 
     status = 503
     code = "store-unavailable"

@@ -46,10 +46,10 @@ class Settings:
         metadata=_meta("Directory of normalised tables to use instead of the bundled ones"),
     )
     wgi_missing: float = dataclasses.field(
-        default=10.0,
+        default=5.0,
         metadata=_meta(
-            "Scaled WGI (0-10, 10 worst) for a country the WGI does not cover; "
-            "the EU method's conservative default is the worst score"
+            "Scaled WGI (0-10, 10 worst) given to a country the WGI does not cover; "
+            "the default 5 is the neutral midpoint"
         ),
     )
 
@@ -150,11 +150,13 @@ def load_settings(
     known = {field.name: field for field in dataclasses.fields(Settings)}
     path = config_file or config_path(env)
     required = config_file is not None or "KIZUNA_CONFIG" in env
-    layers: list[tuple[str, Mapping[str, Any]]] = [(f"config file {path}", _read_config(path, required=required))]
-    layers.append(
-        ("the environment", {name: env[env_name(name)] for name in known if env_name(name) in env})
-    )
-    layers.append(("the command line", {k: v for k, v in (overrides or {}).items() if v is not None}))
+    from_env = {name: env[env_name(name)] for name in known if env_name(name) in env}
+    from_flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    layers: list[tuple[str, Mapping[str, Any]]] = [
+        (f"config file {path}", _read_config(path, required=required)),
+        ("the environment", from_env),
+        ("the command line", from_flags),
+    ]
 
     values: dict[str, Any] = {}
     for origin, layer in layers:

@@ -1,0 +1,134 @@
+"""``kizuna minerals``: lists, country tables and concentration."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+from kizuna.cli.context import CliState
+from kizuna.cli.output import console, fmt_number, fmt_share, print_json, records, table
+from kizuna.minerals.concentration import concentration_table, list_minerals, mineral_profile
+
+app = typer.Typer(help="Minerals: official lists, supply by country, concentration.",
+                  no_args_is_help=True)
+
+
+class Stage(StrEnum):
+    mining = "mining"
+    refining = "refining"
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+StageOption = Annotated[Stage, typer.Option(help="Stage of supply")]
+YearOption = Annotated[int | None, typer.Option(help="Data year (default: latest available)")]
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    list_id: Annotated[str | None, typer.Option("--list", help="Only members of this list, "
+                                                "e.g. jp-rare-metals, uk-2024, eu-crma-critical")]
+    = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """List minerals, optionally only one official list's members."""
+    state: CliState = ctx.obj
+    frame = list_minerals(state.dataset(), list_id)
+    if as_json:
+        print_json(records(frame))
+        return
+    title = f"{len(frame)} minerals" + (f" on list {list_id}" if list_id else "")
+    rows = [
+        [row["name"], row["slug"], row["symbol"] or "", row["group"],
+         row["status"] or ", ".join(row["lists"])]
+        for row in records(frame)
+    ]
+    columns = ["name", "slug", "symbol", "group", "status" if list_id else "lists"]
+    console().print(table(title, columns, rows))
+
+
+@app.command("show")
+def show_command(
+    ctx: typer.Context,
+    mineral: Annotated[str, typer.Argument(help="Mineral slug or name, e.g. rare-earths")],
+    stage: StageOption = Stage.mining,
+    year: YearOption = None,
+    series: Annotated[str | None, typer.Option(help="Pick another series by name")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Country table and concentration metrics for one mineral and stage."""
+    state: CliState = ctx.obj
+    profile = mineral_profile(
+        state.dataset(), mineral, stage=stage.value, year=year, series=series,
+        wgi_missing=state.settings().wgi_missing,
+    )
+    if as_json:
+        print_json(profile)
+        return
+    _print_profile(profile)
+
+
+def _print_profile(profile: dict[str, Any]) -> None:
+    out = console()
+    if profile["missing"]:
+        out.print(f"[bold]{profile['name']}[/bold] ({profile['stage']}): {profile['missing']}")
+        return
+    is_share = profile["basis"] == "share"
+    out.print(
+        f"[bold]{profile['name']}[/bold] — {profile['stage']}, {profile['year_label']}, "
+        f"{profile['series']} ({profile['unit']}); source: {profile['source']}"
+    )
+    if not is_share:
+        out.print(f"World total: {fmt_number(profile['world_total'])} {profile['unit']}")
+    out.print(
+        f"HHI {profile['hhi']:,.0f} (upper {profile['hhi_upper']:,.0f}) · top-1 "
+        f"{fmt_share(profile['top1_share'])} · top-3 {fmt_share(profile['top3_share'])} · "
+        f"HHI-WGI {profile['hhi_wgi']:,.0f} (WGI {profile['wgi_year']})"
+    )
+    rows = [
+        [c["name"], c["iso3"], "" if is_share else fmt_number(c["value"]),
+         fmt_share(c["share"]) + ("" if not c["estimated"] else " e")]
+        for c in profile["countries"]
+    ]
+    residual = profile["residual"]
+    if residual:
+        rows.append([f"({residual['name']})", residual["area"],
+                     "" if is_share else fmt_number(residual["value"]),
+                     fmt_share(residual["share"])])
+    out.print(table("", ["country", "ISO3", "" if is_share else profile["unit"], "share"], rows))
+    for note in profile["notes"]:
+        out.print(f"• {note}")
+    if profile["other_series"]:
+        out.print("Other series (use --series): " + "; ".join(profile["other_series"]))
+
+
+@app.command("concentration")
+def concentration_command(
+    ctx: typer.Context,
+    stage: StageOption = Stage.mining,
+    year: YearOption = None,
+    group: Annotated[str, typer.Option(help="Country group whose share is shown")] = "concern",
+    as_json: JsonFlag = False,
+) -> None:
+    """One row per mineral, highest HHI first, with top country and a group's share."""
+    state: CliState = ctx.obj
+    frame = concentration_table(
+        state.dataset(), stage=stage.value, year=year, group=group,
+        wgi_missing=state.settings().wgi_missing,
+    )
+    if as_json:
+        print_json(records(frame))
+        return
+    rows = [
+        [row["name"], f"{row['year']}{'e' if row['estimated'] else ''}", fmt_number(row["hhi"]),
+         f"{row['top1_iso3']} {fmt_share(row['top1_share'])}", fmt_share(row["top3_share"]),
+         fmt_share(row["group_share"]), fmt_number(row["hhi_wgi"]), row["basis"]]
+        for row in records(frame)
+    ]
+    console().print(table(
+        f"Concentration at the {stage.value} stage ({len(rows)} minerals; group: {group})",
+        ["mineral", "year", "HHI", "top country", "top-3", f"{group} share", "HHI-WGI", "basis"],
+        rows,
+    ))
