@@ -1,0 +1,266 @@
+"""SQL shared by the SQLite and PostgreSQL stores: one schema, one query builder.
+
+Statements use ``?`` placeholders; the PostgreSQL runner turns them into ``%s``. Text columns
+compare by code point in both databases (SQLite's BINARY collation, PostgreSQL's "C"), so
+version order is the same everywhere, and the same as Python's ``sorted``.
+"""
+
+# Every statement here is constant text; f-strings only add "?" placeholders and fixed words.
+# ruff: noqa: S608
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from kizuna.errors import StoreError
+from kizuna.store.base import (
+    SCHEMA_VERSION,
+    Existing,
+    Now,
+    Prepared,
+    QuerySpec,
+    Store,
+    StoredRecord,
+    Transaction,
+    next_added,
+    stored,
+)
+
+CHUNK = 500
+Row = tuple[Any, ...]
+
+
+class Runner(Protocol):
+    """How the shared SQL talks to one connection."""
+
+    def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]: ...
+
+    def run(self, sql: str, params: Sequence[object] = ()) -> int: ...
+
+    def run_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None: ...
+
+
+def schema(text_type: str) -> list[str]:
+    """The DDL, idempotent; ``text_type`` is TEXT or TEXT COLLATE "C"."""
+    return [
+        "CREATE TABLE IF NOT EXISTS kz_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS kz_clock "
+        "(id INTEGER PRIMARY KEY CHECK (id = 1), last_added BIGINT NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS kz_records (namespace {text_type} NOT NULL, "
+        f"key {text_type} NOT NULL, version {text_type} NOT NULL, added BIGINT NOT NULL UNIQUE, "
+        "doc TEXT NOT NULL, attrs TEXT NOT NULL, PRIMARY KEY (namespace, key, version))",
+        "CREATE INDEX IF NOT EXISTS kz_records_added ON kz_records (namespace, added)",
+        f"CREATE TABLE IF NOT EXISTS kz_attrs (added BIGINT NOT NULL, name {text_type} NOT NULL, "
+        f"value {text_type} NOT NULL, PRIMARY KEY (added, name))",
+        "CREATE INDEX IF NOT EXISTS kz_attrs_value ON kz_attrs (name, value, added)",
+        f"CREATE TABLE IF NOT EXISTS kz_kv (namespace {text_type} NOT NULL, "
+        f"key {text_type} NOT NULL, value TEXT NOT NULL, PRIMARY KEY (namespace, key))",
+        "INSERT INTO kz_clock (id, last_added) VALUES (1, 0) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO kz_meta (name, value) VALUES ('schema_version', "
+        f"'{SCHEMA_VERSION}') ON CONFLICT (name) DO NOTHING",
+    ]
+
+
+def create_schema(runner: Runner, text_type: str, where: str) -> None:
+    """Create the tables if needed and refuse a store written by a newer Kizuna."""
+    for statement in schema(text_type):
+        runner.run(statement)
+    found = int(runner.fetch("SELECT value FROM kz_meta WHERE name = 'schema_version'")[0][0])
+    if found > SCHEMA_VERSION:
+        raise StoreError(
+            f"the store at {where} has schema version {found}, newer than this Kizuna knows "
+            f"({SCHEMA_VERSION})",
+            hint="upgrade Kizuna",
+            url=where,
+        )
+
+
+def marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def build_query(namespace: str, spec: QuerySpec) -> tuple[str, list[object]]:
+    """One SELECT for every filter TAXII's objects endpoint has."""
+    where = ["r.namespace = ?"]
+    params: list[object] = [namespace]
+    if spec.keys is not None:
+        where.append(f"r.key IN ({marks(len(spec.keys))})")
+        params.extend(spec.keys)
+    if spec.mode in ("latest", "first"):
+        pick = "MAX" if spec.mode == "latest" else "MIN"
+        where.append(
+            f"r.version = (SELECT {pick}(v.version) FROM kz_records v "
+            "WHERE v.namespace = r.namespace AND v.key = r.key)"
+        )
+    elif spec.mode == "exact":
+        where.append(f"r.version IN ({marks(len(spec.exact))})")
+        params.extend(spec.exact)
+    for name, values in spec.attrs:
+        where.append(
+            "EXISTS (SELECT 1 FROM kz_attrs a WHERE a.added = r.added AND a.name = ? "
+            f"AND a.value IN ({marks(len(values))}))"
+        )
+        params.extend([name, *values])
+    if spec.after is not None:
+        where.append("r.added > ?")
+        params.append(spec.after)
+    sql = (
+        "SELECT r.key, r.version, r.added, r.doc, r.attrs FROM kz_records r WHERE "
+        + " AND ".join(where)
+        + " ORDER BY r.added"
+    )
+    if spec.limit is not None:
+        sql += " LIMIT ?"
+        params.append(spec.limit + 1)
+    return sql, params
+
+
+def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SqlTransaction(Transaction):
+    """The write side over one connection already inside a database transaction."""
+
+    def __init__(self, runner: Runner, now: Now) -> None:
+        self._db = runner
+        self._now = now
+
+    def _existing(self, namespace: str, keys: list[str]) -> dict[tuple[str, str], Existing]:
+        found: dict[tuple[str, str], Existing] = {}
+        for part in chunks(keys):
+            rows = self._db.fetch(
+                "SELECT key, version, added, doc, attrs FROM kz_records "
+                f"WHERE namespace = ? AND key IN ({marks(len(part))})",
+                [namespace, *part],
+            )
+            for key, version, added, doc, attrs in rows:
+                found[(key, version)] = Existing(added, doc, attrs)
+        return found
+
+    def _allocate(self, count: int) -> int:
+        last = self._db.fetch("SELECT last_added FROM kz_clock WHERE id = 1")[0][0]
+        first = next_added(int(last), self._now)
+        self._db.run("UPDATE kz_clock SET last_added = ? WHERE id = 1", [first + count - 1])
+        return first
+
+    def _write(
+        self,
+        namespace: str,
+        inserts: list[tuple[Prepared, int]],
+        updates: list[tuple[Prepared, int, int]],
+    ) -> None:
+        if inserts:
+            self._db.run_many(
+                "INSERT INTO kz_records (namespace, key, version, added, doc, attrs) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (namespace, it.key, it.version, added, it.doc, it.attrs_json)
+                    for it, added in inserts
+                ],
+            )
+        if updates:
+            self._db.run_many(
+                "DELETE FROM kz_attrs WHERE added = ?", [(old,) for _, _, old in updates]
+            )
+            self._db.run_many(
+                "UPDATE kz_records SET added = ?, doc = ?, attrs = ? "
+                "WHERE namespace = ? AND key = ? AND version = ?",
+                [
+                    (added, it.doc, it.attrs_json, namespace, it.key, it.version)
+                    for it, added, _ in updates
+                ],
+            )
+        attrs = [
+            (added, name, value)
+            for it, added in [*inserts, *((it, added) for it, added, _ in updates)]
+            for name, value in it.attrs
+        ]
+        if attrs:
+            self._db.run_many("INSERT INTO kz_attrs (added, name, value) VALUES (?, ?, ?)", attrs)
+
+    def _versions(self, namespace: str, key: str) -> list[str]:
+        return read_versions(self._db, namespace, key)
+
+    def _delete(self, namespace: str, key: str, version: str | None) -> int:
+        where = "namespace = ? AND key = ?" + ("" if version is None else " AND version = ?")
+        params = [namespace, key] + ([] if version is None else [version])
+        doomed = f"SELECT added FROM kz_records WHERE {where}"
+        self._db.run(f"DELETE FROM kz_attrs WHERE added IN ({doomed})", params)
+        return self._db.run(f"DELETE FROM kz_records WHERE {where}", params)
+
+    def _kv_get(self, namespace: str, key: str) -> str | None:
+        return kv_read(self._db, namespace, key)
+
+    def _kv_put(self, namespace: str, key: str, value: str) -> None:
+        self._db.run(
+            "INSERT INTO kz_kv (namespace, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value",
+            [namespace, key, value],
+        )
+
+    def _kv_delete(self, namespace: str, key: str) -> bool:
+        return (
+            self._db.run("DELETE FROM kz_kv WHERE namespace = ? AND key = ?", [namespace, key]) > 0
+        )
+
+
+def read_versions(runner: Runner, namespace: str, key: str) -> list[str]:
+    rows = runner.fetch(
+        "SELECT version FROM kz_records WHERE namespace = ? AND key = ? ORDER BY version",
+        [namespace, key],
+    )
+    return [row[0] for row in rows]
+
+
+def kv_read(runner: Runner, namespace: str, key: str) -> str | None:
+    rows = runner.fetch("SELECT value FROM kz_kv WHERE namespace = ? AND key = ?", [namespace, key])
+    return str(rows[0][0]) if rows else None
+
+
+class SqlStore(Store):
+    """Reads shared by the SQL stores; a subclass says how to get a reading connection."""
+
+    @abstractmethod
+    def _reader(self) -> AbstractContextManager[Runner]: ...
+
+    def _query(self, namespace: str, spec: QuerySpec) -> list[StoredRecord]:
+        sql, params = build_query(namespace, spec)
+        with self._reader() as db:
+            rows = db.fetch(sql, params)
+        return [stored(namespace, *row) for row in rows]
+
+    def _read_versions(self, namespace: str, key: str) -> list[str]:
+        with self._reader() as db:
+            return read_versions(db, namespace, key)
+
+    def _kv_read(self, namespace: str, key: str) -> str | None:
+        with self._reader() as db:
+            return kv_read(db, namespace, key)
+
+    def _kv_keys(self, namespace: str) -> list[str]:
+        with self._reader() as db:
+            rows = db.fetch("SELECT key FROM kz_kv WHERE namespace = ? ORDER BY key", [namespace])
+        return [row[0] for row in rows]
+
+    def _namespaces(self) -> list[str]:
+        with self._reader() as db:
+            rows = db.fetch("SELECT DISTINCT namespace FROM kz_records ORDER BY namespace")
+        return [row[0] for row in rows]
+
+    def _count(self, namespace: str | None) -> int:
+        with self._reader() as db:
+            if namespace is None:
+                rows = db.fetch("SELECT COUNT(*) FROM kz_records")
+            else:
+                rows = db.fetch("SELECT COUNT(*) FROM kz_records WHERE namespace = ?", [namespace])
+        return int(rows[0][0])
+
+
+def first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

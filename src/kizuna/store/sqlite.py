@@ -1,0 +1,176 @@
+"""The SQLite store (stdlib ``sqlite3``): WAL, one writer, pooled readers.
+
+One writer connection, guarded by a lock, runs every write transaction (``BEGIN IMMEDIATE``,
+so other processes wait on the busy timeout instead of failing half-way). Reads use a small pool
+of read-only connections that in WAL mode never block the writer nor wait for it.
+``sqlite:///:memory:`` has one connection for everything, since connections cannot share it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from kizuna.errors import InputError, StoreError
+from kizuna.store._sql import Row, SqlStore, SqlTransaction, create_schema, first_line
+from kizuna.store.base import Now, Transaction
+
+PREFIX = "sqlite:///"
+
+
+class _Runner:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def fetch(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Sequence[object] = ()) -> int:
+        return self.conn.execute(sql, params).rowcount
+
+    def run_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        self.conn.executemany(sql, rows)
+
+
+def path_of(url: str) -> str:
+    """The file path of ``sqlite:///path.db`` (``sqlite:////abs/path.db`` for absolute paths)."""
+    if not url.startswith(PREFIX) or len(url) == len(PREFIX):
+        raise InputError(
+            f"the SQLite URL {url!r} has no file path",
+            hint="write sqlite:///relative/path.db, sqlite:////absolute/path.db or sqlite:///:memory:",
+            url=url,
+        )
+    return url[len(PREFIX) :]
+
+
+class SQLiteStore(SqlStore):
+    """A store in one SQLite file (or in memory with ``:memory:``)."""
+
+    scheme = "sqlite"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        now: Now | None = None,
+        readers: int = 4,
+        busy_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(url, now)
+        self.path = path_of(url)
+        self._in_memory = self.path == ":memory:"
+        self._busy_timeout = busy_timeout
+        self._max_idle = readers
+        self._write_lock = threading.RLock()
+        self._pool_lock = threading.Lock()
+        self._idle: list[sqlite3.Connection] = []
+        self._writer: sqlite3.Connection | None = None
+        try:
+            self._open()
+        except BaseException:
+            self._close()
+            raise
+
+    def _open(self) -> None:
+        with self._errors("open"):
+            if not self._in_memory:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._writer = self._connect()
+            if not self._in_memory:
+                self._writer.execute("PRAGMA journal_mode = WAL")
+                self._writer.execute("PRAGMA synchronous = NORMAL")
+            with self._write_tx() as db:
+                create_schema(db, "TEXT", self.url)
+
+    def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self._busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        if read_only:
+            conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Wrap driver errors in one StoreError sentence."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            hint = None
+            if "locked" in str(exc) or "busy" in str(exc):
+                hint = "another process holds the write lock; retry, or raise busy_timeout"
+            raise StoreError(
+                f"the SQLite store at {self.path} failed to {doing}: {first_line(exc)}",
+                hint=hint,
+                url=self.url,
+            ) from exc
+        except OSError as exc:
+            raise StoreError(
+                f"the SQLite store at {self.path} failed to {doing}: {exc.strerror or exc}",
+                url=self.url,
+            ) from exc
+
+    @contextmanager
+    def _write_tx(self) -> Iterator[_Runner]:
+        assert self._writer is not None
+        with self._write_lock:
+            conn = self._writer
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield _Runner(conn)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    @contextmanager
+    def _begin(self) -> Iterator[Transaction]:
+        with self._errors("write"), self._write_tx() as db:
+            yield SqlTransaction(db, self._now)
+
+    @contextmanager
+    def _reader(self) -> Iterator[_Runner]:
+        self._check_open()
+        if self._in_memory:
+            assert self._writer is not None
+            with self._errors("read"), self._write_lock:
+                yield _Runner(self._writer)
+            return
+        with self._errors("read"):
+            with self._pool_lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is None:
+                conn = self._connect(read_only=True)
+            try:
+                yield _Runner(conn)
+            finally:
+                self._give_back(conn)
+
+    def _give_back(self, conn: sqlite3.Connection) -> None:
+        with self._pool_lock:
+            if not self._closed and len(self._idle) < self._max_idle:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def journal_mode(self) -> str:
+        """The journal mode SQLite reports ("wal" for a file store)."""
+        with self._reader() as db:
+            return str(db.fetch("PRAGMA journal_mode")[0][0])
+
+    def _close(self) -> None:
+        with self._pool_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+        with self._write_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
