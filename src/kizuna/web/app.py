@@ -1,0 +1,148 @@
+"""The app factory behind ``kizuna serve``.
+
+``create_app(settings)`` builds a new FastAPI app each call — nothing happens at import time.
+Run it with ``uvicorn --factory`` style callers or :func:`kizuna.web.server.serve`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import anyio.to_thread
+import jinja2
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from kizuna.settings import Settings
+from kizuna.web.api import api_router, health_router
+from kizuna.web.assets import docs_assets_available, vendor_router, vendor_url
+from kizuna.web.context import Closable, WebContext
+from kizuna.web.formatting import FILTERS
+from kizuna.web.handlers import install_handlers
+from kizuna.web.pages import pages_router
+
+TITLE = "Kizuna"
+DESCRIPTION = (
+    "Critical-mineral supply analytics: who produces and refines each mineral, how "
+    "concentrated supply is, and how much of it sits with countries of concern. Every figure "
+    "carries its year, unit and source."
+)
+FAVICON = "/static/favicon.svg"
+NAV = (
+    ("overview", "Overview", "/"),
+    ("minerals", "Minerals", "/minerals"),
+    ("intel", "Threat intel", None),
+    ("scenarios", "Scenarios", None),
+    ("api", "API", "/docs"),
+)
+
+
+def make_templates() -> Jinja2Templates:
+    """Jinja templates from the package (works from a wheel as well as a checkout)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("kizuna.web", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FILTERS)
+    env.globals.update(nav=NAV, plotly_js=vendor_url("plotly.min.js"), favicon=FAVICON)
+    return Jinja2Templates(env=env)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the store (and warm the dataset) at startup; close the store at shutdown."""
+    context: WebContext = app.state.kizuna
+    await anyio.to_thread.run_sync(context.open_store)
+    try:
+        await anyio.to_thread.run_sync(context.dataset)
+        yield
+    finally:
+        await anyio.to_thread.run_sync(context.close_store)
+
+
+def _docs_routes(app: FastAPI) -> None:
+    """``/docs`` and ``/redoc`` with locally served assets; a plain page if they are absent."""
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        if not docs_assets_available():
+            return _plain_docs(openapi_url)
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{TITLE} API",
+            swagger_js_url=vendor_url("swagger-ui-bundle.js"),
+            swagger_css_url=vendor_url("swagger-ui.css"),
+            swagger_favicon_url=FAVICON,
+            swagger_ui_parameters={"validatorUrl": None, "defaultModelsExpandDepth": 0},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        if not docs_assets_available():
+            return _plain_docs(openapi_url)
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{TITLE} API",
+            redoc_js_url=vendor_url("redoc.standalone.js"),
+            redoc_favicon_url=FAVICON,
+            with_google_fonts=False,
+        )
+
+
+def _plain_docs(openapi_url: str) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><title>{TITLE} API</title><h1>{TITLE} API</h1>"
+        f'<p>The OpenAPI description is at <a href="{openapi_url}">{openapi_url}</a>. '
+        "Install fastapi-offline for the interactive documentation.</p>"
+    )
+
+
+def create_app(
+    settings: Settings, *, dataset: Any | None = None, store: Closable | None = None
+) -> FastAPI:
+    """A new Kizuna web app.
+
+    ``dataset`` defaults to the bundled one (``settings.tables_dir`` if set), loaded at
+    startup or on first use. ``store`` defaults to ``open_store(settings.store)``, opened at
+    startup and closed at shutdown; a store passed in is left open for its owner to close.
+    """
+    app = FastAPI(
+        title=TITLE,
+        description=DESCRIPTION,
+        version=_version(),
+        debug=settings.debug,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.kizuna = WebContext(settings, dataset=dataset, store=store)
+    templates = make_templates()
+    install_handlers(app, templates, debug=settings.debug)
+    app.include_router(health_router())
+    app.include_router(api_router())
+    app.include_router(pages_router(templates))
+    app.include_router(vendor_router())
+    _docs_routes(app)
+    app.mount(
+        "/static",
+        StaticFiles(packages=[("kizuna.web", "static")]),
+        name="static",
+    )
+    return app
+
+
+def _version() -> str:
+    try:
+        return version("kizuna")
+    except PackageNotFoundError:
+        return "0+unknown"

@@ -1,0 +1,73 @@
+"""What the routes share: settings, the dataset (loaded once, lazily) and the store.
+
+One :class:`WebContext` per app, kept on ``app.state.kizuna``; there is no module-level state.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from fastapi import Request
+
+from kizuna.settings import Settings
+
+if TYPE_CHECKING:
+    from kizuna.data.bundle import Dataset
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+class WebContext:
+    """The app's settings, dataset and store."""
+
+    def __init__(
+        self, settings: Settings, *, dataset: Dataset | None = None, store: Closable | None = None
+    ) -> None:
+        self.settings = settings
+        self._dataset = dataset
+        self.store = store
+        self._owns_store = store is None
+        self._lock = threading.Lock()
+
+    @property
+    def dataset_loaded(self) -> bool:
+        return self._dataset is not None
+
+    def dataset(self) -> Dataset:
+        """The dataset given to ``create_app``, or the bundled one loaded on first use."""
+        if self._dataset is None:
+            with self._lock:
+                if self._dataset is None:
+                    from kizuna.data.bundle import load_dataset  # noqa: PLC0415 - loaded lazily
+
+                    tables = self.settings.tables_dir
+                    self._dataset = load_dataset(Path(tables) if tables else None)
+        return self._dataset
+
+    def open_store(self) -> None:
+        """Open ``settings.store`` unless a store was given; tolerate a missing store module."""
+        if self.store is not None or not self._owns_store:
+            return
+        try:
+            module: Any = importlib.import_module("kizuna.store")
+        except ImportError:
+            return
+        opener = getattr(module, "open_store", None)
+        if opener is not None:
+            self.store = opener(self.settings.store)
+
+    def close_store(self) -> None:
+        """Close the store if this app opened it (a store passed in belongs to the caller)."""
+        if self._owns_store and self.store is not None:
+            store, self.store = self.store, None
+            store.close()
+
+
+def web_context(request: Request) -> WebContext:
+    context: WebContext = request.app.state.kizuna
+    return context
