@@ -1,0 +1,120 @@
+"""SQLite specifics: a file that outlives the store, WAL, one writer and readers that never wait."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from kizuna.errors import InputError, StoreError
+from kizuna.store import Record, open_store
+from kizuna.store.sqlite import SQLiteStore
+
+
+def test_reopening_a_sqlite_file_finds_the_data_and_keeps_added_increasing(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'kizuna.db'}"
+    with open_store(url) as store:
+        [first] = store.put_many("ns", [Record("k", {"n": 1}, "1")])
+        store.kv_put("groups", "g7", ["CAN"])
+    with open_store(url) as store:
+        assert store.get("ns", "k").doc == {"n": 1}
+        assert store.kv_get("groups", "g7") == ["CAN"]
+        [second] = store.put_many("ns", [Record("k", {"n": 2}, "2")])
+    assert second.added > first.added
+
+
+def test_a_sqlite_file_store_runs_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "kizuna.db"
+    with SQLiteStore(f"sqlite:///{path}") as store:
+        assert store.journal_mode() == "wal"
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_the_parent_directory_of_a_new_sqlite_file_is_created(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "kizuna.db"
+    with open_store(f"sqlite:///{path}") as store:
+        store.kv_put("settings", "x", 1)
+    assert path.is_file()
+
+
+def test_the_schema_version_is_recorded_in_the_meta_table(tmp_path: Path) -> None:
+    path = tmp_path / "kizuna.db"
+    open_store(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT value FROM kz_meta WHERE name = 'schema_version'").fetchone()
+    conn.close()
+    assert row == ("1",)
+
+
+def test_a_store_written_by_a_newer_kizuna_is_refused_with_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "kizuna.db"
+    open_store(f"sqlite:///{path}").close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE kz_meta SET value = '99' WHERE name = 'schema_version'")
+    conn.close()
+    with pytest.raises(StoreError, match="schema version 99") as caught:
+        open_store(f"sqlite:///{path}")
+    assert "upgrade Kizuna" in str(caught.value)
+
+
+def test_an_in_memory_sqlite_store_works_from_several_threads() -> None:
+    with open_store("sqlite:///:memory:") as store:
+        threads = [
+            threading.Thread(
+                target=lambda n=n: store.put_many("ns", [Record(f"k{n}-{i}", {}) for i in range(5)])
+            )
+            for n in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert store.count("ns") == 20
+
+
+def test_a_sqlite_url_without_a_path_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="has no file path"):
+        open_store("sqlite://")
+
+
+def test_a_locked_database_is_a_store_error_that_says_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "kizuna.db"
+    with SQLiteStore(f"sqlite:///{path}", busy_timeout=0.05) as store:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(StoreError) as caught:
+                store.put_many("ns", [Record("k", {})])
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert "locked" in str(caught.value)
+        assert "busy_timeout" in str(caught.value)
+        assert store.count() == 0
+
+
+def test_readers_are_not_blocked_by_an_open_write_transaction(tmp_path: Path) -> None:
+    with SQLiteStore(f"sqlite:///{tmp_path / 'kizuna.db'}") as store:
+        store.put_many("ns", [Record("old", {})])
+        counts: list[int] = []
+        with store.transaction() as tx:
+            tx.put_many("ns", [Record("new", {})])
+            reader = threading.Thread(target=lambda: counts.append(store.count("ns")))
+            reader.start()
+            reader.join(timeout=5)
+        assert counts == [1]
+        assert store.count("ns") == 2
+
+
+def test_an_unwritable_location_is_a_store_error_naming_the_path(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    with pytest.raises(StoreError) as caught:
+        open_store(f"sqlite:///{blocker / 'kizuna.db'}")
+    assert str(blocker) in str(caught.value)
