@@ -52,11 +52,13 @@ def pg_url() -> str:
         import psycopg
     except ImportError:
         pytest.fail("psycopg is not installed: pip install 'kizuna[postgres]'", pytrace=False)
+    reason = ""
     try:
         with psycopg.connect(url, connect_timeout=3):
             pass
     except psycopg.Error as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if reason:
         pytest.fail(
             f"PostgreSQL is not reachable at {mask_url(url)} ({reason}); start it with: {PG_START}",
             pytrace=False,
