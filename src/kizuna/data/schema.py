@@ -42,7 +42,7 @@ class Table:
         missing = [c.name for c in self.columns if c.name not in frame.columns]
         if missing:
             raise DataError(f"table {self.name}: missing columns {missing}", table=self.name)
-        out = frame[[c.name for c in self.columns]].astype(self.dtypes)  # type: ignore[arg-type]
+        out = frame[[c.name for c in self.columns]].astype(self.dtypes)
         for column in self.columns:
             if column.required and out[column.name].isna().any():
                 bad = out[out[column.name].isna()].head(3).to_dict("records")
@@ -80,11 +80,22 @@ SUPPLY = Table(
             "What exactly is measured, as the source names it (e.g. 'Mine production', "
             "'Refinery production', or the refining-share product)",
         ),
-        Column("area", "string", "ISO 3166-1 alpha-3 for countries; WORLD, OTHER or ROW for aggregates"),
+        Column(
+            "headline",
+            "boolean",
+            "True for the series analytics use by default for this mineral, stage, measure and "
+            "source (e.g. ilmenite, not rutile; silicon metal, not ferrosilicon). Filter on it "
+            "before summing countries so that different products are never added together",
+        ),
+        Column(
+            "area", "string", "ISO 3166-1 alpha-3 for countries; WORLD, OTHER or ROW for aggregates"
+        ),
         Column("is_aggregate", "boolean", "True for world totals and residual rows"),
         Column("area_name", "string", "The area's name as the source printed it"),
         Column("year", "Int64", "Data year"),
-        Column("value", "Float64", "Numeric value in `unit`; empty when the source gives none", False),
+        Column(
+            "value", "Float64", "Numeric value in `unit`; empty when the source gives none", False
+        ),
         Column("value_min", "Float64", "Lower bound for ranges and '>n' codes", False),
         Column("value_max", "Float64", "Upper bound for ranges and '<n' codes", False),
         Column(
@@ -94,10 +105,14 @@ SUPPLY = Table(
             "range, s, Large, Small, Moderate, ...; empty for plain numbers",
             False,
         ),
-        Column("unit", "string", "Unit with basis, e.g. 't REO', 't Co content', 'kg Ga', 'fraction'"),
+        Column(
+            "unit", "string", "Unit with basis, e.g. 't REO', 't Co content', 'kg Ga', 'fraction'"
+        ),
         Column("estimated", "boolean", "True when the source marks the figure as an estimate"),
         Column("source", "string", "Source id (see sources.csv)"),
-        Column("citation", "string", "Where in the source: section, statistic, sheet, revision note"),
+        Column(
+            "citation", "string", "Where in the source: section, statistic, sheet, revision note"
+        ),
     ),
     key=("mineral", "stage", "measure", "series", "area", "year", "source"),
 )
@@ -126,7 +141,9 @@ LIST_MEMBERS = Table(
         Column("list_id", "string", "Kizuna list id, e.g. jp-rare-metals, uk-2024"),
         Column("mineral", "string", "Mineral slug"),
         Column("listed_as", "string", "The name the list uses"),
-        Column("category", "string", "critical | strategic | watchlist | ... as the list says", False),
+        Column(
+            "category", "string", "critical | strategic | watchlist | ... as the list says", False
+        ),
         Column("status", "string", "confirmed | unconfirmed"),
         Column("source", "string", "Citation of the list"),
         Column("note", "string", "Compiler's note", False),

@@ -1,0 +1,1 @@
+"""Importers: one module per public source, each reading the source's own file format."""
