@@ -1,0 +1,122 @@
+"""Build Kizuna's normalised tables from the public source files, and write them atomically.
+
+``build_tables(source_dir)`` runs every importer on a folder laid out like ``shared/data``
+(``usgs_mcs2026/``, ``wgi/``, ``critical_mineral_lists/``, ``refining_shares/``) and returns
+the tables conformed to their schemas. ``write_tables`` writes them to a temporary folder
+next to the target and renames it into place, so a failed build never leaves partial output.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from kizuna.data.csvio import to_csv_text
+from kizuna.data.importers.lists import import_lists
+from kizuna.data.importers.refining_shares import import_refining_shares
+from kizuna.data.importers.usgs import import_usgs
+from kizuna.data.importers.wgi import import_wgi
+from kizuna.data.reference import reference
+from kizuna.data.schema import GOVERNANCE, LIST_MEMBERS, LISTS, SOURCES, SUPPLY, TABLES
+from kizuna.errors import DataError
+
+SOURCE_ROWS: tuple[dict[str, str | None], ...] = (
+    {"source": "usgs-mcs2026", "publisher": "U.S. Geological Survey",
+     "title": "U.S. Geological Survey, 2026, Mineral commodity summaries 2026 data release",
+     "version": "data release of 2026-02-06 with the v1.3 revisions of 2026-05-27 applied",
+     "url": "https://doi.org/10.5066/P1WKQ63T", "licence": "Public domain (U.S. Government work)"},
+    {"source": "wgi-2024", "publisher": "World Bank",
+     "title": "Kaufmann, D. and A. Kraay (2024), Worldwide Governance Indicators, 2024 Update",
+     "version": "2024 update (data to 2023)", "url": "https://www.govindicators.org",
+     "licence": "CC BY 4.0"},
+    {"source": "iea-cmd-2025", "publisher": "International Energy Agency",
+     "title": "IEA (2025), Critical Minerals Dataset (with Global Critical Minerals Outlook "
+              "2025); shares computed from IEA data",
+     "version": "May 2025 edition",
+     "url": "https://www.iea.org/data-and-statistics/data-product/critical-minerals-dataset",
+     "licence": "CC BY 4.0"},
+    {"source": "iea-gcmo-2024", "publisher": "International Energy Agency",
+     "title": "IEA (2024), Global Critical Minerals Outlook 2024 (read via SEAISI summary, "
+              "3 Jun 2024)",
+     "version": "2024", "url": "https://www.iea.org/reports/global-critical-minerals-outlook-2024",
+     "licence": "CC BY 4.0"},
+    {"source": "stratas-2023", "publisher": "Stratas Advisors",
+     "title": "Stratas Advisors, Battery-Grade Manganese Refining Market Assessment, public "
+              "summary (24 Feb 2023)",
+     "version": "2023", "url": None, "licence": None},
+)  # fmt: skip
+
+
+def _sources(cited: set[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(list(SOURCE_ROWS))
+    unknown = sorted(cited - set(frame["source"]))
+    if unknown:
+        raise DataError(f"rows cite unknown source id(s) {unknown}", field="source")
+    return frame
+
+
+def build_tables(source_dir: Path) -> dict[str, pd.DataFrame]:
+    """Run every importer on ``source_dir`` and return the conformed tables by name."""
+    source_dir = Path(source_dir)
+    if not source_dir.is_dir():
+        raise DataError(f"source folder {str(source_dir)!r} does not exist", file=str(source_dir))
+    ref = reference()
+    supply = pd.concat(
+        [import_usgs(source_dir / "usgs_mcs2026", ref),
+         import_refining_shares(source_dir, set(ref.minerals))],
+        ignore_index=True,
+    )  # fmt: skip
+    governance = import_wgi(source_dir)
+    lists, members = import_lists(source_dir, ref)
+    cited = set(supply["source"]) | set(governance["source"])
+    return {
+        SUPPLY.name: SUPPLY.conform(supply),
+        GOVERNANCE.name: GOVERNANCE.conform(governance),
+        LISTS.name: LISTS.conform(lists),
+        LIST_MEMBERS.name: LIST_MEMBERS.conform(members),
+        SOURCES.name: SOURCES.conform(_sources(cited)),
+    }
+
+
+def default_tables_dir() -> Path:
+    """The package's own tables folder (where the shipped tables live)."""
+    return Path(str(resources.files("kizuna.data").joinpath("tables")))
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path | None = None) -> Path:
+    """Write every table as CSV into ``out_dir`` atomically; return the folder written."""
+    target = Path(out_dir) if out_dir is not None else default_tables_dir()
+    missing = [t.name for t in TABLES if t.name not in tables]
+    if missing:
+        raise DataError(f"cannot write tables: missing {missing}", field="tables")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        staging.chmod(0o755)
+        for table in TABLES:
+            text = to_csv_text(table, table.conform(tables[table.name]))
+            (staging / table.filename).write_bytes(text.encode("utf-8"))
+        _swap_into_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    if not target.exists():
+        staging.rename(target)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+    retired.rmdir()
+    target.rename(retired)
+    try:
+        staging.rename(target)
+    except OSError:
+        retired.rename(target)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)
