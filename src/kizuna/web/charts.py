@@ -102,7 +102,8 @@ def profile_chart(
     )
     name = str(profile.get("name") or profile.get("mineral") or "")
     year = profile.get("year")
-    title = f"{name} — {_stage_label(str(profile.get('stage', '')))}, {year}"
+    series = profile.get("series") or _stage_label(str(profile.get("stage", "")))
+    title = f"{name} — {series}, {year}"
     leaders = ", ".join(f"{label} {text}" for label, text in zip(labels[:3], texts, strict=False))
     alt = f"Bar chart of {title}, share of world total by country: {leaders}."
     if highlight_name:

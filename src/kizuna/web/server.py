@@ -24,3 +24,15 @@ def serve(settings: Settings) -> None:
         log_level="info" if settings.debug else "warning",
         access_log=settings.debug,
     )
+
+
+def get_once(settings: Settings, path: str) -> tuple[int, str]:
+    """Answer one GET request in process, without a server (``kizuna serve --get PATH``).
+
+    Returns the status code and the body text; errors come back as their error body.
+    """
+    from kizuna.web.client import WebClient  # noqa: PLC0415 - needs httpx, only for --get
+
+    with WebClient(create_app(settings)) as client:
+        response = client.get(path if path.startswith("/") else "/" + path)
+    return response.status_code, response.text

@@ -1,0 +1,157 @@
+"""Browser-test harness: a real uvicorn server on 127.0.0.1 and Debian's chromium.
+
+Fixtures for every page's tests:
+
+* ``live_server`` (session) — base URL of ``create_app(...)`` served by uvicorn in a thread,
+  on a free port, with a temporary SQLite store.
+* ``browser`` (session) — chromium launched through Playwright's sync API.
+* ``page`` — a fresh page that records every request and console error; at teardown it fails
+  the test if the page asked for anything outside localhost or logged a console error.
+  Tests may also assert on ``page_log`` directly.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from kizuna.settings import Settings
+from kizuna.web.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+INSTALL_HINT = "install Debian's chromium: apt-get install -y chromium"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/browser is a browser test."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    import uvicorn
+
+    store = tmp_path_factory.mktemp("web") / "kizuna.db"
+    settings = Settings(store=f"sqlite:///{store}", host="127.0.0.1", port=0)
+    app = create_app(settings)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the test web server did not start (see the log above)")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists() and shutil.which("chromium") is None:
+        pytest.fail(f"{CHROMIUM} not found: {INSTALL_HINT}", pytrace=False)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: pip install -e '.[dev]'", pytrace=False)
+    executable = str(CHROMIUM) if CHROMIUM.exists() else str(shutil.which("chromium"))
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class PageLog:
+    """What one page did: every request URL, and its console errors and page errors."""
+
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    allowed_errors: list[str] = field(default_factory=list)
+
+    def allow_console_error(self, text: str) -> None:
+        """Expect console errors containing ``text`` (e.g. the 404 of an error-page test)."""
+        self.allowed_errors.append(text)
+
+    def unexpected_console_errors(self) -> list[str]:
+        return [
+            error
+            for error in self.console_errors
+            if not any(allowed in error for allowed in self.allowed_errors)
+        ]
+
+    def external_requests(self) -> list[str]:
+        return [url for url in self.requests if not _is_local(url)]
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in {"data", "blob", "about"}:
+        return True
+    return parts.hostname in LOCAL_HOSTS
+
+
+@pytest.fixture
+def page_log() -> PageLog:
+    return PageLog()
+
+
+@pytest.fixture
+def page(browser: Any, page_log: PageLog) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    new_page = context.new_page()
+    new_page.on("request", lambda request: page_log.requests.append(request.url))
+    new_page.on(
+        "console",
+        lambda message: page_log.console_errors.append(message.text)
+        if message.type == "error"
+        else None,
+    )
+    new_page.on("pageerror", lambda error: page_log.console_errors.append(str(error)))
+
+    def block_external(route: Any) -> None:
+        if _is_local(route.request.url):
+            route.continue_()
+        else:
+            route.abort()
+
+    new_page.route("**/*", block_external)
+    try:
+        yield new_page
+    finally:
+        context.close()
+    external = page_log.external_requests()
+    assert not external, f"the page requested URLs outside localhost: {external}"
+    unexpected = page_log.unexpected_console_errors()
+    assert not unexpected, f"console errors: {unexpected}"

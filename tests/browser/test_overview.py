@@ -1,0 +1,76 @@
+"""The overview page and the mineral pages in a real browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_overview_shows_the_concentration_table_with_rare_earths(
+    page: Any, live_server: str
+) -> None:
+    page.goto(live_server + "/")
+    rows = page.locator("#concentration tbody tr")
+    assert rows.count() > 1
+    assert page.locator('#concentration tr[data-mineral="rare-earths"]').count() == 1
+    first_header = page.locator("#concentration thead th").first.text_content() or ""
+    assert first_header.strip() == "Mineral"
+
+
+def test_overview_draws_plotly_bar_charts_for_mining_and_refining(
+    page: Any, live_server: str
+) -> None:
+    page.goto(live_server + "/")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+    charts = page.locator(".js-plotly-plot")
+    assert charts.count() == 2
+    for index in range(2):
+        bars = charts.nth(index).locator(".barlayer .point path")
+        assert bars.count() >= 2
+    labels = [charts.nth(i).get_attribute("aria-label") or "" for i in range(2)]
+    assert all(label.startswith("Bar chart of Rare earths") for label in labels)
+    assert all("China" in label for label in labels)
+    captions = page.locator(".chart-meta").all_inner_texts()
+    assert "estimate" in captions[0]
+    assert "not tonnages" in captions[1]
+
+
+def test_table_columns_sort_when_their_heading_is_clicked(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/")
+    page.locator("#concentration button.sort", has_text="Mineral").click()
+    names = page.locator("#concentration tbody th").all_inner_texts()
+    assert names == sorted(names, key=str.lower)
+    header = page.locator("#concentration thead th").first
+    assert header.get_attribute("aria-sort") == "ascending"
+
+
+def test_mineral_link_opens_the_mineral_page_with_a_chart(page: Any, live_server: str) -> None:
+    page.goto(live_server + "/")
+    page.locator('#concentration tr[data-mineral="rare-earths"] a').click()
+    page.wait_for_url("**/minerals/rare-earths")
+    assert page.locator("h1").inner_text() == "Rare earths"
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+    assert page.locator("table.data.compact tbody tr").count() > 1
+
+
+def test_pages_and_api_docs_request_nothing_outside_localhost(
+    page: Any, live_server: str, page_log: Any
+) -> None:
+    for path in ("/", "/minerals", "/minerals/rare-earths", "/docs"):
+        page.goto(live_server + path)
+        page.wait_for_load_state("networkidle")
+    assert any(url.endswith("/static/vendor/plotly.min.js") for url in page_log.requests)
+    assert page_log.external_requests() == []
+
+
+def test_unknown_mineral_shows_an_error_page_with_suggestions(
+    page: Any, live_server: str, page_log: Any
+) -> None:
+    page_log.allow_console_error("404")
+    response = page.goto(live_server + "/minerals/rare-erths")
+    assert response is not None and response.status == 404
+    assert "rare-erths" in page.locator("h1").inner_text()
+    assert "rare-earths" in page.locator(".hint").inner_text()
