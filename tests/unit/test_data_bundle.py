@@ -102,7 +102,7 @@ def test_missing_reason_explains_absent_stages(dataset):
     assert dataset.missing_reason("cobalt", "mining") is None
     assert dataset.missing_reason("lithium", "refining") is None
     reason = dataset.missing_reason("germanium", "mining")
-    assert reason == "USGS MCS 2026 has no world mine production table for germanium"
+    assert reason == "USGS MCS 2026 has no world production table for germanium"
 
 
 def test_country_name_and_groups(dataset):

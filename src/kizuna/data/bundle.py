@@ -22,7 +22,7 @@ from kizuna.errors import DataError, NotFoundError
 from kizuna.model import countries
 from kizuna.model.types import STAGES, CountryGroup, Mineral
 
-_STAGE_TABLES = {"mining": "world mine production", "refining": "world refinery or smelter"}
+_STAGE_TABLES = {"mining": "world production", "refining": "world refinery or smelter production"}
 
 
 @dataclass(frozen=True, eq=False)
