@@ -27,11 +27,10 @@ def build_command(
     from kizuna.data.build import build_tables, default_tables_dir, write_tables
 
     tables = build_tables(source)
-    target = out or default_tables_dir()
-    write_tables(tables, target)
-    summary = [{"table": name, "rows": len(frame)} for name, frame in tables.items()]
+    target = write_tables(tables, out or default_tables_dir())
+    summary = {name: len(frame) for name, frame in tables.items()}
     if as_json:
         print_json({"out": str(target), "tables": summary})
         return
     console().print(table(f"Tables written to {target}", ["table", "rows"],
-                          [[row["table"], f"{row['rows']:,}"] for row in summary]))
+                          [[name, f"{rows:,}"] for name, rows in summary.items()]))

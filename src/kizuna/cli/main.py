@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from kizuna.cli import data as data_commands
@@ -96,14 +95,18 @@ def run(argv: list[str] | None = None) -> None:
     debug = _debug_requested(args)
     try:
         app(args=args, prog_name="kizuna", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.stderr.write("aborted\n")
         sys.exit(1)
+    except typer.TyperException as exc:  # Typer's (vendored Click) usage errors: exit 2
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"error: {exc}\n")
+        sys.exit(getattr(exc, "exit_code", 2))
     except KizunaError as exc:
         if debug:
             raise

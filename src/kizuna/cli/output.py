@@ -57,7 +57,7 @@ def fmt_share(value: Any) -> str:
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
     out = Table(title=title, title_justify="left", header_style="bold")
     for index, name in enumerate(columns):
-        out.add_column(name, justify="left" if index == 0 else "right")
+        out.add_column(name, justify="left" if index == 0 else "right", no_wrap=index == 0)
     for row in rows:
         out.add_row(*row)
     return out

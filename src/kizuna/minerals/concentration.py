@@ -70,10 +70,12 @@ def _candidates(ds: Dataset, slug: str, stage: str, measure: str | None) -> pd.D
     return rows[rows["measure"].isin(measures)]
 
 
-def _rank(group: pd.DataFrame, year: int) -> tuple[int, int]:
+def _rank(group: pd.DataFrame, year: int) -> tuple[int, int, int]:
+    """Tonnage before shares, the source's headline series first, then the most countries."""
     at_year = group[(group["year"] == year) & ~group["is_aggregate"]]
     named = int(at_year["value"].notna().sum())
-    return (0 if group["measure"].iat[0] == "share" else 1, named)
+    tonnage = 0 if group["measure"].iat[0] == "share" else 1
+    return (tonnage, int(bool(group["headline"].any())), named)
 
 
 def select(
@@ -123,7 +125,11 @@ def select(
         source=str(key[2]),
         rows=frame[frame["year"] == chosen_year],
         years=tuple(sorted(int(y) for y in frame["year"].unique())),
-        other_series=tuple(sorted({str(k[1]) for k in groups if k != key})),
+        other_series=tuple(
+            f"{k[1]} [{k[2]}, {', '.join(str(y) for y in sorted(set(f['year'])))}]"
+            for k, f in groups.items()
+            if k != key
+        ),
     )
 
 
@@ -148,9 +154,9 @@ def _shares(selection: Selection) -> tuple[pd.DataFrame, float | None, list[str]
             "shares as published by the source, not tonnages; they cover the stated product only"
         )
         return countries, None, notes
-    world = rows[rows["area"] == AGGREGATE_WORLD]["value"].dropna()
-    if not world.empty and float(world.iat[0]) > 0:
-        total = float(world.iat[0])
+    world = rows[rows["area"] == AGGREGATE_WORLD]["value"].dropna().to_numpy(dtype="float64")
+    if world.size and world[0] > 0:
+        total = float(world[0])
         notes.append(
             "share = value / USGS world total, which USGS rounds; named countries can sum to "
             "slightly over 1"
@@ -167,7 +173,7 @@ def _residual(selection: Selection, total: float | None) -> dict[str, Any] | Non
     residual = rows[rows["is_aggregate"] & (rows["area"] != AGGREGATE_WORLD)]
     if residual.empty:
         return None
-    row = residual.iloc[0]
+    row = residual.to_dict("records")[0]
     value = None if pd.isna(row["value"]) else float(row["value"])
     share = value if selection.measure == "share" else (value / total if value and total else None)
     return {"area": str(row["area"]), "name": str(row["area_name"]), "value": value, "share": share}
@@ -177,14 +183,14 @@ def _country_records(ds: Dataset, countries: pd.DataFrame) -> list[dict[str, Any
     ordered = countries.sort_values(["value", "area"], ascending=[False, True])
     return [
         {
-            "iso3": str(row.area),
-            "name": ds.country_name(str(row.area)),
-            "value": float(row.value),
-            "share": float(row.share),
-            "estimated": bool(row.estimated),
-            "value_code": None if pd.isna(row.value_code) else str(row.value_code),
+            "iso3": str(row["area"]),
+            "name": ds.country_name(str(row["area"])),
+            "value": float(row["value"]),
+            "share": float(row["share"]),
+            "estimated": bool(row["estimated"]),
+            "value_code": None if pd.isna(row["value_code"]) else str(row["value_code"]),
         }
-        for row in ordered.itertuples(index=False)
+        for row in ordered.to_dict("records")
     ]
 
 
