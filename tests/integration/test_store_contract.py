@@ -56,6 +56,23 @@ def test_re_putting_a_changed_document_updates_it_with_a_later_added(store: Stor
     assert store.count(NS) == 1
 
 
+def test_a_key_repeated_in_one_batch_behaves_as_if_put_one_after_the_other(store: Store) -> None:
+    results = store.put_many(
+        NS,
+        [
+            Record("a", {"n": 1}, "1", {"type": "x"}),
+            Record("b", {"n": 1}, "1"),
+            Record("a", {"n": 2}, "1", {"type": "y"}),
+            Record("a", {"n": 2}, "1", {"type": "y"}),
+        ],
+    )
+    assert [r.status for r in results] == ["created", "created", "updated", "unchanged"]
+    assert results[3].added == results[2].added > results[1].added
+    assert [r.key for r in store.query(NS).records] == ["b", "a"]
+    assert store.query(NS, attrs={"type": ["x"]}).records == []
+    assert store.get(NS, "a").doc == {"n": 2}
+
+
 def test_versions_are_listed_oldest_first_whatever_the_order_they_were_put_in(
     store: Store,
 ) -> None:

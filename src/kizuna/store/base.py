@@ -281,35 +281,32 @@ class Transaction(ABC):
     """Writes that commit together when the ``with store.transaction()`` block ends."""
 
     def put_many(self, namespace: str, records: Iterable[Record]) -> list[PutResult]:
-        """Write a batch: all or nothing; re-putting a stored key and version is "unchanged"."""
+        """Write a batch: all or nothing; re-putting a stored key and version is "unchanged".
+
+        A key and version repeated in one batch behaves as if put one after the other.
+        """
         namespace = check_name(namespace, "namespace")
         batch = prepare(records)
         existing = self._existing(namespace, sorted({item.key for item in batch}))
+        statuses = _statuses(batch, existing)
+        changes = sum(status != "unchanged" for status in statuses)
+        added = self._allocate(changes) if changes else 0
+        current = {name: old.added for name, old in existing.items()}
+        writes: dict[tuple[str, str], tuple[Prepared, int]] = {}
         results: list[PutResult] = []
-        inserts: list[tuple[Prepared, int]] = []
-        updates: list[tuple[Prepared, int, int]] = []
-        changed = [item for item in batch if _is_change(item, existing)]
-        added = self._allocate(len(changed)) if changed else 0
-        for item in batch:
-            old = existing.get((item.key, item.version))
-            if old is not None and old.doc == item.doc and old.attrs_json == item.attrs_json:
-                unchanged = PutResult(item.key, item.version, "unchanged", from_micros(old.added))
-                results.append(unchanged)
-                continue
-            if old is None:
-                inserts.append((item, added))
-            else:
-                updates.append((item, added, old.added))
-            results.append(
-                PutResult(
-                    item.key,
-                    item.version,
-                    "created" if old is None else "updated",
-                    from_micros(added),
-                )
-            )
-            existing[(item.key, item.version)] = Existing(added, item.doc, item.attrs_json)
-            added += 1
+        for item, status in zip(batch, statuses, strict=True):
+            name = (item.key, item.version)
+            if status != "unchanged":
+                current[name] = added
+                writes[name] = (item, added)
+                added += 1
+            results.append(PutResult(item.key, item.version, status, from_micros(current[name])))
+        inserts = [(item, new) for name, (item, new) in writes.items() if name not in existing]
+        updates = [
+            (item, new, existing[name].added)
+            for name, (item, new) in writes.items()
+            if name in existing
+        ]
         self._write(namespace, inserts, updates)
         return results
 
@@ -371,9 +368,21 @@ class Transaction(ABC):
     def _kv_delete(self, namespace: str, key: str) -> bool: ...
 
 
-def _is_change(item: Prepared, existing: Mapping[tuple[str, str], Existing]) -> bool:
-    old = existing.get((item.key, item.version))
-    return old is None or old.doc != item.doc or old.attrs_json != item.attrs_json
+def _statuses(
+    batch: list[Prepared], existing: Mapping[tuple[str, str], Existing]
+) -> list[PutStatus]:
+    """What each record of a batch will do, in order (a repeat sees the earlier one)."""
+    view = {name: (old.doc, old.attrs_json) for name, old in existing.items()}
+    statuses: list[PutStatus] = []
+    for item in batch:
+        name, new = (item.key, item.version), (item.doc, item.attrs_json)
+        old = view.get(name)
+        if old == new:
+            statuses.append("unchanged")
+            continue
+        statuses.append("created" if old is None else "updated")
+        view[name] = new
+    return statuses
 
 
 class Store(ABC):

@@ -158,20 +158,10 @@ class _MemoryTransaction(Transaction):
         inserts: list[tuple[Prepared, int]],
         updates: list[tuple[Prepared, int, int]],
     ) -> None:
-        for item, added in inserts:
-            self._set(
-                namespace,
-                item.key,
-                item.version,
-                _Row(added, item.doc, item.attrs_json, dict(item.attrs)),
-            )
-        for item, added, _old in updates:
-            self._set(
-                namespace,
-                item.key,
-                item.version,
-                _Row(added, item.doc, item.attrs_json, dict(item.attrs)),
-            )
+        writes = [*inserts, *((item, added) for item, added, _old in updates)]
+        for item, added in sorted(writes, key=lambda write: write[1]):
+            row = _Row(added, item.doc, item.attrs_json, dict(item.attrs))
+            self._set(namespace, item.key, item.version, row)
 
     def _set(self, namespace: str, key: str, version: str, row: _Row | None) -> None:
         """Put (or with None remove) one row, logging how to undo it."""
