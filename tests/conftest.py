@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kizuna.store import Store, open_store
-from kizuna.store.base import mask_url
+from kizuna.store.values import mask_url
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 PG_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"

@@ -337,3 +337,18 @@ def test_a_closed_store_refuses_work_with_a_store_error(store: Store) -> None:
     with pytest.raises(StoreError, match="closed"):
         store.put_many(NS, [indicator("a", "1")])
     store.close()
+
+
+def test_a_transaction_object_is_refused_after_its_block_ends(store: Store) -> None:
+    with store.transaction() as tx:
+        tx.kv_put("settings", "a", 1)
+    with pytest.raises(StoreError, match="has ended"):
+        tx.kv_put("settings", "b", 2)
+    assert store.kv_keys("settings") == ["a"]
+
+
+def test_a_key_longer_than_the_limit_is_an_input_error_on_every_store(store: Store) -> None:
+    with pytest.raises(InputError, match="longer than 1000"):
+        store.put_many(NS, [Record("k" * 1001, {})])
+    store.put_many(NS, [Record("k" * 1000, {})])
+    assert store.count(NS) == 1

@@ -10,8 +10,8 @@ import pytest
 
 from kizuna.errors import InputError, MissingExtraError
 from kizuna.store import Record, open_store
-from kizuna.store.base import decode_cursor, encode_cursor, from_micros, mask_url, to_micros
 from kizuna.store.memory import MemoryStore
+from kizuna.store.values import decode_cursor, encode_cursor, from_micros, mask_url, to_micros
 
 
 def test_a_memory_url_opens_the_in_memory_store() -> None:

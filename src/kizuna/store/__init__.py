@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from kizuna.errors import InputError
-from kizuna.store.base import Page, PutResult, Record, Store, StoredRecord, Transaction, mask_url
+from kizuna.store.base import Store, Transaction
+from kizuna.store.values import Page, PutResult, Record, StoredRecord, mask_url
 
 __all__ = [
     "SCHEMES",

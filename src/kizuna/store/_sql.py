@@ -16,15 +16,14 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from kizuna.errors import StoreError
-from kizuna.store.base import (
+from kizuna.store.base import Store, Transaction
+from kizuna.store.values import (
     SCHEMA_VERSION,
     Existing,
     Now,
     Prepared,
     QuerySpec,
-    Store,
     StoredRecord,
-    Transaction,
     next_added,
     stored,
 )

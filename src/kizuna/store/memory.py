@@ -11,17 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from kizuna.store.base import (
-    Existing,
-    Now,
-    Prepared,
-    QuerySpec,
-    Store,
-    StoredRecord,
-    Transaction,
-    next_added,
-    stored,
-)
+from kizuna.store.base import Store, Transaction
+from kizuna.store.values import Existing, Now, Prepared, QuerySpec, StoredRecord, next_added, stored
 
 
 @dataclass(slots=True)

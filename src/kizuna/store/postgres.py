@@ -17,7 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from kizuna.errors import InputError, MissingExtraError, StoreError
 from kizuna.store._sql import Row, SqlStore, SqlTransaction, create_schema, first_line
-from kizuna.store.base import Now, Transaction
+from kizuna.store.base import Transaction
+from kizuna.store.values import Now
 
 if TYPE_CHECKING:
     import psycopg

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from kizuna.errors import InputError, StoreError
 from kizuna.store._sql import Row, SqlStore, SqlTransaction, create_schema, first_line
-from kizuna.store.base import Now, Transaction
+from kizuna.store.base import Transaction
+from kizuna.store.values import Now
 
 PREFIX = "sqlite:///"
 
