@@ -7,7 +7,7 @@ log, so a failed transaction leaves the store as it found it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -62,7 +62,7 @@ class MemoryStore(Store):
                 return []
             wanted = None if spec.limit is None else spec.limit + 1
             found: list[StoredRecord] = []
-            for added, (key, version) in space.order.items():
+            for added, (key, version) in _candidates(space, spec):
                 if spec.after is not None and added <= spec.after:
                     continue
                 row = space.rows[key][version]
@@ -101,6 +101,18 @@ class MemoryStore(Store):
         with self._lock:
             self._spaces.clear()
             self._kv.clear()
+
+
+def _candidates(space: _Namespace, spec: QuerySpec) -> Iterable[tuple[int, tuple[str, str]]]:
+    """(added, (key, version)) in added order: all rows, or only those of the keys asked for."""
+    if spec.keys is None:
+        return space.order.items()
+    rows = [
+        (row.added, (key, version))
+        for key in set(spec.keys)
+        for version, row in space.rows.get(key, {}).items()
+    ]
+    return sorted(rows)
 
 
 def _matches(
