@@ -12,7 +12,7 @@ import json
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -311,7 +311,7 @@ class Store(ABC):
     # -- what an implementation provides
 
     @abstractmethod
-    def _begin(self) -> Any:
+    def _begin(self) -> AbstractContextManager[Transaction]:
         """A context manager yielding a Transaction that commits on success."""
 
     @abstractmethod
