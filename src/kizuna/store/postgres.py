@@ -99,6 +99,12 @@ class PostgresStore(SqlStore):
                 )
                 self._configure(self._single)
             else:
+                # One direct connection first: it fails at once with the server's own reason
+                # (refused, unknown database, bad password) where the pool would retry in the
+                # background, log each attempt and end with a bare timeout.
+                self._psycopg.connect(
+                    self._conninfo, connect_timeout=max(1, int(connect_timeout))
+                ).close()
                 self._pool = ConnectionPool(
                     self._conninfo,
                     min_size=1,
