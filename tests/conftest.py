@@ -26,6 +26,21 @@ STORE_KINDS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def isolated_settings(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test reads the developer's own config file or writes to their default store."""
+    home = tmp_path_factory.mktemp("kizuna-home")
+    config = home / "config.toml"
+    config.write_text("", encoding="utf-8")
+    monkeypatch.setenv("KIZUNA_CONFIG", str(config))
+    monkeypatch.setenv("KIZUNA_STORE", f"sqlite:///{home / 'kizuna.db'}")
+    for name in ("KIZUNA_DEBUG", "KIZUNA_TABLES_DIR", "KIZUNA_WGI_MISSING", "KIZUNA_HOST",
+                 "KIZUNA_PORT"):
+        monkeypatch.delenv(name, raising=False)
+
+
 class FrozenClock:
     """A clock that stands still until a test moves it."""
 

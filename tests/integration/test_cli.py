@@ -136,3 +136,40 @@ def test_debug_shows_the_traceback_that_is_otherwise_hidden() -> None:
     )
     assert result.returncode != 0
     assert "Traceback" in result.stderr and "NotFoundError" in result.stderr
+
+
+def test_an_edited_group_changes_the_group_share_and_survives_in_the_store(  # type: ignore[no-untyped-def]
+    capsys, tmp_path
+) -> None:
+    store = f"sqlite:///{tmp_path / 'k.db'}"
+    before = {r["mineral"]: r for r in kizuna_json(capsys, "minerals", "concentration",
+                                                  "--store", store)}
+    code, _, err = kizuna(capsys, "groups", "set", "concern", "COD", "--store", store)
+    assert code == 0, err
+    after = {r["mineral"]: r for r in kizuna_json(capsys, "--store", store, "minerals",
+                                                 "concentration")}
+    assert before["cobalt"]["group_share"] < 0.1
+    assert after["cobalt"]["group_share"] == pytest.approx(after["cobalt"]["top1_share"])
+    shown = kizuna_json(capsys, "groups", "show", "concern", "--store", store)
+    assert shown["members"] == ["COD"] and shown["edited"] is True
+
+
+def test_a_bad_group_member_exits_1_and_keeps_the_stored_group(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = f"sqlite:///{tmp_path / 'k.db'}"
+    assert kizuna(capsys, "groups", "set", "concern", "CHN", "--store", store)[0] == 0
+    code, _, err = kizuna(capsys, "groups", "set", "concern", "CHN", "XYZ", "--store", store)
+    assert code == 1 and err.count("\n") == 1 and "unknown country 'XYZ'" in err
+    assert kizuna_json(capsys, "groups", "show", "concern", "--store", store)["members"] == ["CHN"]
+
+
+def test_an_unknown_store_scheme_exits_1_naming_the_supported_ones(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = kizuna(capsys, "groups", "list", "--store", "mysql://db")
+    assert code == 1 and err.count("\n") == 1
+    assert "sqlite:///" in err and "postgresql://" in err
+
+
+def test_an_unreachable_postgres_store_is_one_line_without_the_password(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = kizuna(capsys, "--store", "postgresql://kz:s3cret@127.0.0.1:1/x",
+                          "groups", "list")
+    assert code == 1 and err.count("\n") == 1
+    assert "s3cret" not in err and "Connection refused" in err

@@ -128,3 +128,19 @@ def test_unknown_api_path_is_a_json_404(client: WebClient) -> None:
     response = client.get("/api/nothing-here")
     assert response.status_code == 404
     assert response.json()["error"] == "not-found"
+
+
+def test_group_edits_in_the_store_reach_the_api() -> None:
+    from kizuna.data.bundle import load_dataset
+    from kizuna.minerals.groups import save_group
+    from kizuna.store import open_store
+
+    store = open_store("memory://")
+    save_group(store, load_dataset().groups, "pact", ["JPN", "GBR"], name="Japan-UK pact")
+    with WebClient(create_app(Settings(store="memory://"), store=store)) as web:
+        groups = {g["id"]: g for g in web.get("/api/groups").json()}
+        assert sorted(groups["pact"]["members"]) == ["GBR", "JPN"]
+        rows = web.get("/api/concentration?stage=refining&group=pact").json()
+    cobalt = next(row for row in rows if row["mineral"] == "cobalt")
+    assert cobalt["group"] == "pact" and cobalt["group_share"] > 0
+    store.close()

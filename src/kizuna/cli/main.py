@@ -15,8 +15,9 @@ from typing import Annotated
 import typer
 
 from kizuna.cli import data as data_commands
+from kizuna.cli import groups as groups_commands
 from kizuna.cli import minerals as minerals_commands
-from kizuna.cli.context import CliState
+from kizuna.cli.context import CliState, StoreOption
 from kizuna.errors import KizunaError
 from kizuna.settings import Settings
 
@@ -28,6 +29,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(minerals_commands.app, name="minerals")
+app.add_typer(groups_commands.app, name="groups")
 app.add_typer(data_commands.app, name="data")
 
 
@@ -58,10 +60,11 @@ def serve(
     get: Annotated[
         str | None, typer.Option("--get", help="Answer one request for PATH and exit")
     ] = None,
+    store: StoreOption = None,
 ) -> None:
     """Run the web app and JSON API (OpenAPI docs at /docs)."""
     state: CliState = ctx.obj
-    settings = state.settings(host=host, port=port)
+    settings = state.settings(host=host, port=port, store=store)
     from kizuna.web.server import get_once
     from kizuna.web.server import serve as run_server
 

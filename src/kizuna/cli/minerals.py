@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kizuna.cli.context import CliState
+from kizuna.cli.context import CliState, StoreOption
 from kizuna.cli.output import console, fmt_number, fmt_share, print_json, records, table
 from kizuna.minerals.concentration import concentration_table, list_minerals, mineral_profile
 
@@ -109,13 +109,17 @@ def concentration_command(
     ctx: typer.Context,
     stage: StageOption = Stage.mining,
     year: YearOption = None,
-    group: Annotated[str, typer.Option(help="Country group whose share is shown")] = "concern",
+    group: Annotated[str, typer.Option(help="Country group whose share is shown "
+                                       "(see kizuna groups list)")] = "concern",
+    store: StoreOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """One row per mineral, highest HHI first, with top country and a group's share."""
     state: CliState = ctx.obj
+    with state.store(store) as opened:
+        groups = state.groups(opened)
     frame = concentration_table(
-        state.dataset(), stage=stage.value, year=year, group=group,
+        state.dataset(), stage=stage.value, year=year, group=group, groups=groups,
         wgi_missing=state.settings().wgi_missing,
     )
     if as_json:

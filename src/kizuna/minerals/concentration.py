@@ -18,6 +18,7 @@ How figures are derived (also in docs/concentration.md):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -261,13 +262,13 @@ def mineral_profile(
     }
 
 
-def resolve_group(ds: Dataset, group: str) -> CountryGroup:
+def resolve_group(groups: Mapping[str, CountryGroup], group: str) -> CountryGroup:
     try:
-        return ds.groups[group]
+        return groups[group]
     except KeyError:
         raise NotFoundError(
             f"unknown country group {group!r}",
-            hint="groups: " + ", ".join(sorted(ds.groups)),
+            hint="groups: " + ", ".join(sorted(groups)),
             field="group",
         ) from None
 
@@ -312,18 +313,22 @@ def concentration_table(
     stage: str = "mining",
     year: int | None = None,
     group: str = "concern",
+    groups: Mapping[str, CountryGroup] | None = None,
     wgi_missing: float = 5.0,
 ) -> pd.DataFrame:
-    """One row per mineral with data at ``stage``, sorted by HHI (highest first)."""
+    """One row per mineral with data at ``stage``, sorted by HHI (highest first).
+
+    ``groups`` are the country groups to pick ``group`` from (default: the dataset's, i.e.
+    the shipped defaults; pass ``kizuna.minerals.groups.effective_groups`` for user edits).
+    """
     check_stage(stage)
-    members = resolve_group(ds, group).members
+    members = resolve_group(ds.groups if groups is None else groups, group).members
     shares = country_shares(ds, minerals=minerals, stage=stage, year=year)
     weights = governance_weights(ds.governance, missing_default=wgi_missing)
     rows = []
     for slug, frame in shares.groupby("mineral", sort=True):
         top = frame.sort_values(["share", "area"], ascending=[False, True]).iloc[0]
-        values = frame["share"].astype("float64").tolist()
-        scores = [weights.score(str(iso3)) for iso3 in frame["area"]]
+        metrics = _metrics(frame, None, weights)
         rows.append({
             "mineral": slug,
             "name": ds.minerals[str(slug)].name,
@@ -335,12 +340,12 @@ def concentration_table(
             "series": top["series"],
             "source": top["source"],
             "world_total": top["world_total"],
-            "hhi": hhi(values),
-            "hhi_wgi": hhi_wgi(values, scores),
+            "hhi": metrics["hhi"],
+            "hhi_wgi": metrics["hhi_wgi"],
             "top1_iso3": top["area"],
             "top1_name": ds.country_name(str(top["area"])),
-            "top1_share": float(top["share"]),
-            "top3_share": top_n_share(values, 3),
+            "top1_share": metrics["top1_share"],
+            "top3_share": metrics["top3_share"],
             "group": group,
             "group_share": float(frame[frame["area"].isin(members)]["share"].sum()),
             "n_countries": len(frame),

@@ -65,6 +65,7 @@ def api_router() -> APIRouter:
             stage=stage,
             year=year,
             group=group,
+            groups=context.groups(),
             wgi_missing=context.settings.wgi_missing,
         )
         return frame_records(table)
@@ -72,7 +73,7 @@ def api_router() -> APIRouter:
     @router.get("/groups", summary="Country groups (partners, countries of concern, ...)")
     def groups(context: Context) -> list[Record]:
         """Each group's id, name, ISO3 members, description and source."""
-        return [jsonable(group) for group in context.dataset().groups.values()]
+        return [jsonable(group) for group in context.groups().values()]
 
     @router.get("/lists", summary="Official critical-mineral lists")
     def lists(context: Context) -> list[Record]:

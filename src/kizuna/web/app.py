@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 import jinja2
@@ -22,10 +22,14 @@ from fastapi.templating import Jinja2Templates
 from kizuna.settings import Settings
 from kizuna.web.api import api_router, health_router
 from kizuna.web.assets import docs_assets_available, vendor_router, vendor_url
-from kizuna.web.context import Closable, WebContext
+from kizuna.web.context import WebContext
 from kizuna.web.formatting import FILTERS
 from kizuna.web.handlers import install_handlers
 from kizuna.web.pages import pages_router
+
+if TYPE_CHECKING:
+    from kizuna.data.bundle import Dataset
+    from kizuna.store.base import Store
 
 TITLE = "Kizuna"
 DESCRIPTION = (
@@ -108,7 +112,7 @@ def _plain_docs(openapi_url: str) -> HTMLResponse:
 
 
 def create_app(
-    settings: Settings, *, dataset: Any | None = None, store: Closable | None = None
+    settings: Settings, *, dataset: Dataset | None = None, store: Store | None = None
 ) -> FastAPI:
     """A new Kizuna web app.
 

@@ -5,28 +5,27 @@ One :class:`WebContext` per app, kept on ``app.state.kizuna``; there is no modul
 
 from __future__ import annotations
 
-import importlib
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
+from kizuna.minerals.groups import effective_groups
 from kizuna.settings import Settings
+from kizuna.store import open_store
 
 if TYPE_CHECKING:
     from kizuna.data.bundle import Dataset
-
-
-class Closable(Protocol):
-    def close(self) -> None: ...
+    from kizuna.model import CountryGroup
+    from kizuna.store.base import Store
 
 
 class WebContext:
     """The app's settings, dataset and store."""
 
     def __init__(
-        self, settings: Settings, *, dataset: Dataset | None = None, store: Closable | None = None
+        self, settings: Settings, *, dataset: Dataset | None = None, store: Store | None = None
     ) -> None:
         self.settings = settings
         self._dataset = dataset
@@ -49,17 +48,14 @@ class WebContext:
                     self._dataset = load_dataset(Path(tables) if tables else None)
         return self._dataset
 
+    def groups(self) -> dict[str, CountryGroup]:
+        """Country groups: the shipped defaults with the store's edits (kizuna groups set)."""
+        return effective_groups(self.dataset().groups, self.store)
+
     def open_store(self) -> None:
-        """Open ``settings.store`` unless a store was given; tolerate a missing store module."""
-        if self.store is not None or not self._owns_store:
-            return
-        try:
-            module: Any = importlib.import_module("kizuna.store")
-        except ImportError:
-            return
-        opener = getattr(module, "open_store", None)
-        if opener is not None:
-            self.store = opener(self.settings.store)
+        """Open ``settings.store`` unless a store was given."""
+        if self.store is None and self._owns_store:
+            self.store = open_store(self.settings.store)
 
     def close_store(self) -> None:
         """Close the store if this app opened it (a store passed in belongs to the caller)."""

@@ -41,7 +41,7 @@ def _sources(table: pd.DataFrame) -> list[str]:
 
 
 def _highlight(context: WebContext, group: str) -> tuple[frozenset[str], str]:
-    found = context.dataset().groups.get(group)
+    found = context.groups().get(group)
     if found is None:
         return frozenset(), ""
     return frozenset(found.members), str(found.name)
@@ -85,11 +85,13 @@ def pages_router(templates: Jinja2Templates) -> APIRouter:
     ) -> HTMLResponse:
         dataset = context.dataset()
         story = [stage_panel(context, STORY_MINERAL, name, None) for name in STAGES]
+        known = context.groups()
         table = concentration_table(
-            dataset, stage=stage, year=year, group=group, wgi_missing=context.settings.wgi_missing
+            dataset, stage=stage, year=year, group=group, groups=known,
+            wgi_missing=context.settings.wgi_missing,
         )
         groups = sorted(
-            ((key, str(value.name)) for key, value in dataset.groups.items()), key=lambda g: g[1]
+            ((key, str(value.name)) for key, value in known.items()), key=lambda g: g[1]
         )
         return templates.TemplateResponse(
             request,
