@@ -176,7 +176,10 @@ def _residual(selection: Selection, total: float | None) -> dict[str, Any] | Non
         return None
     row = residual.to_dict("records")[0]
     value = None if pd.isna(row["value"]) else float(row["value"])
-    share = value if selection.measure == "share" else (value / total if value and total else None)
+    if selection.measure == "share":
+        share = value
+    else:
+        share = value / total if value is not None and total else None
     return {"area": str(row["area"]), "name": str(row["area_name"]), "value": value, "share": share}
 
 
