@@ -173,3 +173,9 @@ def test_an_unreachable_postgres_store_is_one_line_without_the_password(capsys) 
                           "groups", "list")
     assert code == 1 and err.count("\n") == 1
     assert "s3cret" not in err and "Connection refused" in err
+
+
+def test_concentration_for_a_year_nobody_has_names_the_years_available(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = kizuna(capsys, "minerals", "concentration", "--year", "1850")
+    assert code == 1 and err.count("\n") == 1
+    assert "1850" in err and "2024, 2025" in err

@@ -32,5 +32,6 @@ def build_command(
     if as_json:
         print_json({"out": str(target), "tables": summary})
         return
-    console().print(table(f"Tables written to {target}", ["table", "rows"],
-                          [[name, f"{rows:,}"] for name, rows in summary.items()]))
+    out = console()
+    out.print(f"Tables written to {target}")
+    out.print(table("", ["table", "rows"], [[name, f"{rows:,}"] for name, rows in summary.items()]))

@@ -302,6 +302,14 @@ def country_shares(
                  "source", "area", "value", "share", "world_total"]
             ]
         )
+    if not frames and year is not None:
+        supply = ds.supply
+        years = sorted({int(y) for y in supply[supply["stage"] == stage]["year"].unique()})
+        raise NotFoundError(
+            f"no {stage} data for any mineral in {year}",
+            hint="years available: " + ", ".join(str(y) for y in years),
+            field="year",
+        )
     if not frames:
         return pd.DataFrame(columns=["mineral", "stage", "measure", "series", "year", "unit",
                                      "basis", "estimated", "source", "area", "value", "share",

@@ -16,7 +16,9 @@ from kizuna.web.formatting import frame_records, jsonable
 Context = Annotated[WebContext, Depends(web_context)]
 Stage = Annotated[str, Query(description="Stage of supply: mining or refining")]
 Year = Annotated[
-    int | None, Query(ge=1900, le=2100, description="Data year; the latest available when omitted")
+    int | None,
+    Query(description="Data year; the latest when omitted; an unavailable year is a 404 "
+          "naming the years available"),
 ]
 Group = Annotated[str, Query(description="Country group whose combined share is reported")]
 MineralName = Annotated[str, Path(description="Mineral slug, name or alias, e.g. rare-earths")]

@@ -80,7 +80,7 @@ def pages_router(templates: Jinja2Templates) -> APIRouter:
         request: Request,
         context: Context,
         stage: Annotated[str, Query()] = "mining",
-        year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+        year: Annotated[int | None, Query()] = None,
         group: Annotated[str, Query()] = CONCERN_GROUP,
     ) -> HTMLResponse:
         dataset = context.dataset()
@@ -123,7 +123,7 @@ def pages_router(templates: Jinja2Templates) -> APIRouter:
         request: Request,
         context: Context,
         mineral: str,
-        year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+        year: Annotated[int | None, Query()] = None,
     ) -> HTMLResponse:
         info = context.dataset().mineral(mineral)
         panels = [stage_panel(context, info.slug, name, year) for name in STAGES]
