@@ -32,6 +32,6 @@ def build_command(
     if as_json:
         print_json({"out": str(target), "tables": summary})
         return
-    out = console()
-    out.print(f"Tables written to {target}")
-    out.print(table("", ["table", "rows"], [[name, f"{rows:,}"] for name, rows in summary.items()]))
+    screen = console()
+    screen.print(f"Tables written to {target}")
+    screen.print(table("", ["table", "rows"], [[name, f"{rows:,}"] for name, rows in summary.items()]))

@@ -235,6 +235,8 @@ def mineral_profile(
         return {"mineral": info.slug, "name": info.name, "stage": stage, "year": None,
                 "countries": [], "missing": reason}
     countries, total, notes = _shares(selection)
+    if countries.empty:
+        return _world_only(info.slug, info.name, selection)
     residual = _residual(selection, total)
     weights = governance_weights(ds.governance, missing_default=wgi_missing)
     records = _country_records(ds, countries)
@@ -262,6 +264,29 @@ def mineral_profile(
         "other_series": list(selection.other_series),
         "notes": notes,
         "missing": None,
+    }
+
+
+def _world_only(slug: str, name: str, selection: Selection) -> dict[str, Any]:
+    """A series with a world figure but no country breakdown: say so, show the figure."""
+    world = selection.rows[selection.rows["area"] == AGGREGATE_WORLD].to_dict("records")
+    row = world[0] if world else selection.rows.to_dict("records")[0]
+    value = None if pd.isna(row["value"]) else float(row["value"])
+    if value is not None:
+        figure = f"{value:,.0f}"
+    elif not pd.isna(row["value_min"]) and not pd.isna(row["value_max"]):
+        figure = f"{row['value_min']:,.0f}-{row['value_max']:,.0f}"
+    else:
+        figure = str(row["value_code"])
+    label = f"{selection.year}{'e' if bool(row['estimated']) else ''}"
+    return {
+        "mineral": slug, "name": name, "stage": selection.stage, "year": selection.year,
+        "series": selection.series, "unit": str(row["unit"]), "source": selection.source,
+        "world_total": value, "countries": [],
+        "missing": (
+            f"{selection.source} gives only a world figure for {name.lower()} "
+            f"({selection.series}: {figure} {row['unit']}, {label}); no country breakdown"
+        ),
     }
 
 
