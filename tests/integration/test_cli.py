@@ -179,3 +179,16 @@ def test_concentration_for_a_year_nobody_has_names_the_years_available(capsys) -
     code, _, err = kizuna(capsys, "minerals", "concentration", "--year", "1850")
     assert code == 1 and err.count("\n") == 1
     assert "1850" in err and "2024, 2025" in err
+
+
+def test_a_mineral_assessed_as_not_critical_is_not_a_list_member(capsys) -> None:  # type: ignore[no-untyped-def]
+    members = {row["slug"] for row in kizuna_json(capsys, "minerals", "list", "--list", "uk-2024")}
+    assert "palladium" not in members and "cobalt" in members
+    lists = kizuna_json(capsys, "minerals", "lists")
+    uk = next(row for row in lists if row["list_id"] == "uk-2024")
+    assert uk["complete"] is False and "34" in uk["note"]
+
+
+def test_a_partial_list_says_so_under_its_table(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = kizuna(capsys, "minerals", "list", "--list", "uk-2024")
+    assert code == 0 and "Partial list" in out and "unconfirmed" in out

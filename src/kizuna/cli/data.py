@@ -34,4 +34,5 @@ def build_command(
         return
     screen = console()
     screen.print(f"Tables written to {target}")
-    screen.print(table("", ["table", "rows"], [[name, f"{rows:,}"] for name, rows in summary.items()]))
+    rows = [[name, f"{count:,}"] for name, count in summary.items()]
+    screen.print(table("", ["table", "rows"], rows))

@@ -35,18 +35,42 @@ def list_command(
 ) -> None:
     """List minerals, optionally only one official list's members."""
     state: CliState = ctx.obj
-    frame = list_minerals(state.dataset(), list_id)
+    dataset = state.dataset()
+    frame = list_minerals(dataset, list_id)
     if as_json:
         print_json(records(frame))
         return
     title = f"{len(frame)} minerals" + (f" on list {list_id}" if list_id else "")
+    if list_id:
+        about = dataset.lists.set_index("list_id").loc[list_id]
+        title += f": {about['name']} ({about['jurisdiction']}, {about['year']})"
     rows = [
         [row["name"], row["slug"], row["symbol"] or "", row["group"],
          row["status"] or ", ".join(row["lists"])]
         for row in records(frame)
     ]
     columns = ["name", "slug", "symbol", "group", "status" if list_id else "lists"]
-    console().print(table(title, columns, rows))
+    screen = console()
+    screen.print(table(title, columns, rows))
+    if list_id and not bool(about["complete"]):
+        screen.print(f"[yellow]Partial list:[/yellow] {about['note']}")
+
+
+@app.command("lists")
+def lists_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """The official critical-mineral lists Kizuna knows, with completeness caveats."""
+    state: CliState = ctx.obj
+    frame = state.dataset().lists
+    if as_json:
+        print_json(records(frame))
+        return
+    rows = [
+        [row["list_id"], row["jurisdiction"], str(row["year"]), row["name"],
+         str(row["entries"]), "yes" if row["complete"] else "partial"]
+        for row in records(frame)
+    ]
+    console().print(table("Critical-mineral lists (use with: minerals list --list ID)",
+                          ["id", "where", "year", "name", "entries", "complete"], rows))
 
 
 @app.command("show")
@@ -126,13 +150,17 @@ def concentration_command(
         print_json(records(frame))
         return
     rows = [
-        [row["name"], f"{row['year']}{'e' if row['estimated'] else ''}", fmt_number(row["hhi"]),
-         f"{row['top1_iso3']} {fmt_share(row['top1_share'])}", fmt_share(row["top3_share"]),
-         fmt_share(row["group_share"]), fmt_number(row["hhi_wgi"]), row["basis"]]
+        [row["name"] + (" †" if row["basis"] == "share" else ""),
+         f"{row['year']}{'e' if row['estimated'] else ''}", fmt_number(row["hhi"]),
+         fmt_number(row["hhi_wgi"]), row["top1_iso3"], fmt_share(row["top1_share"]),
+         fmt_share(row["top3_share"]), fmt_share(row["group_share"])]
         for row in records(frame)
     ]
-    console().print(table(
-        f"Concentration at the {stage.value} stage ({len(rows)} minerals; group: {group})",
-        ["mineral", "year", "HHI", "top country", "top-3", f"{group} share", "HHI-WGI", "basis"],
+    screen = console()
+    screen.print(table(
+        f"Concentration at the {stage.value} stage ({len(rows)} minerals)",
+        ["mineral", "year", "HHI", "HHI-WGI", "top", "share", "top-3", group],
         rows,
     ))
+    screen.print("† published refining shares, not tonnages · e: USGS estimate · "
+                 "shares are of USGS's rounded world total and can exceed 100%")

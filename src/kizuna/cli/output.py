@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -54,10 +55,17 @@ def fmt_share(value: Any) -> str:
     return "—" if value is None else f"{100 * float(value):.1f}%"
 
 
+_NUMERIC = re.compile(r"^[<>~]?[-+]?[\d,.]*\d[\d,.]*\s*%?(\s*e)?$|^—$|^$")
+
+
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[str]]) -> Table:
-    out = Table(title=title, title_justify="left", header_style="bold")
+    """A Rich table: numeric columns right-aligned, text left; the first column never wraps."""
+    body = [list(row) for row in rows]
+    out = Table(title=title or None, title_justify="left", header_style="bold")
     for index, name in enumerate(columns):
-        out.add_column(name, justify="left" if index == 0 else "right", no_wrap=index == 0)
-    for row in rows:
+        cells = [row[index] for row in body]
+        numeric = bool(cells) and all(_NUMERIC.match(cell.strip()) for cell in cells)
+        out.add_column(name, justify="right" if numeric else "left", no_wrap=index == 0)
+    for row in body:
         out.add_row(*row)
     return out
