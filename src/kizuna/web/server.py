@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from typing import Any
 
 import uvicorn
 
@@ -50,7 +51,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def _bind_error(error: OSError, host: str, port: int) -> InputError:
-    where = {"host": host, "port": port, "errno": error.errno}
+    where: dict[str, Any] = {"host": host, "port": port, "errno": error.errno}
     if error.errno == errno.EADDRINUSE:
         return InputError(
             f"port {port} on {host} is already in use",
