@@ -26,8 +26,9 @@ def default_store_url() -> str:
     return f"sqlite:///{Path(platformdirs.user_data_dir(APP_NAME)) / 'kizuna.db'}"
 
 
-def _meta(description: str) -> dict[str, str]:
-    return {"description": description}
+def _meta(description: str, *, low: float | None = None, high: float | None = None
+          ) -> dict[str, Any]:
+    return {"description": description, "low": low, "high": high}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +40,9 @@ class Settings:
         metadata=_meta("Store URL: sqlite:///path.db, postgresql://..., or memory://"),
     )
     host: str = dataclasses.field(default="127.0.0.1", metadata=_meta("Address kizuna serve binds"))
-    port: int = dataclasses.field(default=8000, metadata=_meta("Port kizuna serve listens on"))
+    port: int = dataclasses.field(
+        default=8000, metadata=_meta("Port kizuna serve listens on", low=1, high=65535)
+    )
     debug: bool = dataclasses.field(default=False, metadata=_meta("Show tracebacks on errors"))
     tables_dir: str = dataclasses.field(
         default="",
@@ -49,7 +52,9 @@ class Settings:
         default=5.0,
         metadata=_meta(
             "Scaled WGI (0-10, 10 worst) given to a country the WGI does not cover; "
-            "the default 5 is the neutral midpoint"
+            "the default 5 is the neutral midpoint",
+            low=0.0,
+            high=10.0,
         ),
     )
 
@@ -167,5 +172,21 @@ def load_settings(
                     hint="known settings: " + ", ".join(sorted(known)),
                     setting=name,
                 )
-            values[name] = _coerce(name, raw, _field_type(known[name]), origin)
+            value = _coerce(name, raw, _field_type(known[name]), origin)
+            _check_range(known[name], value, origin)
+            values[name] = value
     return Settings(**values)
+
+
+def _check_range(field: dataclasses.Field[Any], value: Any, origin: str) -> None:
+    low, high = field.metadata.get("low"), field.metadata.get("high")
+    if low is None or isinstance(value, bool):
+        return
+    if not (low <= value <= high):  # also refuses NaN
+        raise ConfigError(
+            f"setting {field.name!r} from {origin} must be between {low:g} and {high:g}, "
+            f"got {value!r}",
+            hint=f"fix {origin}",
+            setting=field.name,
+            origin=origin,
+        )

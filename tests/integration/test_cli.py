@@ -192,3 +192,45 @@ def test_a_mineral_assessed_as_not_critical_is_not_a_list_member(capsys) -> None
 def test_a_partial_list_says_so_under_its_table(capsys) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = kizuna(capsys, "minerals", "list", "--list", "uk-2024")
     assert code == 0 and "Partial list" in out and "unconfirmed" in out
+
+
+def test_serve_get_answers_one_request_and_exits_1_on_an_error_status(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = kizuna(capsys, "serve", "--get", "/api/minerals/cobalt")
+    assert code == 0 and json.loads(out)["countries"][0]["iso3"] == "COD"
+    code, out, _ = kizuna(capsys, "serve", "--get", "/api/minerals/unobtainium")
+    assert code == 1 and json.loads(out)["error"] == "not-found"
+
+
+def test_reserves_are_reachable_with_the_v1_3_revision_applied(capsys) -> None:  # type: ignore[no-untyped-def]
+    data = kizuna_json(capsys, "minerals", "show", "rare-earths", "--measure", "reserves")
+    brazil = next(c for c in data["countries"] if c["iso3"] == "BRA")
+    assert brazil["value"] == 11_000_000
+    assert data["world_total_kind"] == "sum_of_parts"
+    assert any("more than 75,000,000" in note for note in data["notes"])
+
+
+def test_a_table_usgs_says_cannot_be_added_up_gets_no_shares_or_hhi(capsys) -> None:  # type: ignore[no-untyped-def]
+    data = kizuna_json(capsys, "minerals", "show", "boron")
+    assert data["world_total_kind"] == "not_additive" and data["hhi"] is None
+    assert data["countries"] and all(c["share"] is None for c in data["countries"])
+    ranked = {r["mineral"] for r in kizuna_json(capsys, "minerals", "concentration")}
+    assert "boron" not in ranked and "cobalt" in ranked
+
+
+def test_low_coverage_rows_are_flagged(capsys) -> None:  # type: ignore[no-untyped-def]
+    rows = {r["mineral"]: r for r in kizuna_json(capsys, "minerals", "concentration",
+                                                "--stage", "refining")}
+    assert rows["xenon"]["low_coverage"] is True and rows["xenon"]["named_share"] < 0.5
+    assert rows["cobalt"]["low_coverage"] is False
+
+
+def test_every_profile_has_the_same_keys_even_when_data_are_missing(capsys) -> None:  # type: ignore[no-untyped-def]
+    full = kizuna_json(capsys, "minerals", "show", "cobalt")
+    empty = kizuna_json(capsys, "minerals", "show", "germanium")
+    assert set(full) == set(empty)
+    assert empty["hhi"] is None and empty["unit"] is None
+
+
+def test_the_other_series_text_keeps_its_brackets_in_the_table(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = kizuna(capsys, "minerals", "show", "rare-earths", "--stage", "refining")
+    assert code == 0 and "iea-gcmo-2024" in out

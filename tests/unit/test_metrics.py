@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -39,15 +37,6 @@ def test_hhi_is_invariant_under_permutation(values: list[float], rng) -> None:  
     shuffled = shares[:]
     rng.shuffle(shuffled)
     assert hhi(shuffled) == pytest.approx(hhi(shares), rel=1e-9, abs=1e-9)
-
-
-@given(raw_values, st.integers(min_value=0, max_value=39))
-def test_named_shares_plus_residual_equal_one(values: list[float], n_named: int) -> None:
-    shares = normalised(values)
-    named = shares[: min(n_named, len(shares))]
-    residual = 1.0 - sum(named)
-    assert math.isclose(sum(named) + residual, 1.0, rel_tol=1e-12)
-    assert residual >= -1e-12
 
 
 @given(raw_values)

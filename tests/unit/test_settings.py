@@ -70,3 +70,16 @@ def test_the_registry_describes_every_setting_with_its_env_var() -> None:
     assert names["store"]["env"] == "KIZUNA_STORE"
     assert names["port"]["type"] == "int"
     assert all(row["description"] for row in names.values())
+
+
+@pytest.mark.parametrize("raw", ["-5", "50", "nan"])
+def test_an_out_of_range_wgi_default_is_refused(tmp_path: Path, raw: str) -> None:
+    env = {"KIZUNA_CONFIG": str(write_config(tmp_path, "")), "KIZUNA_WGI_MISSING": raw}
+    with pytest.raises(ConfigError, match="'wgi_missing' from the environment must be between 0"):
+        load_settings(env=env)
+
+
+def test_a_port_out_of_range_is_refused_from_the_config_file(tmp_path: Path) -> None:
+    env = {"KIZUNA_CONFIG": str(write_config(tmp_path, "[kizuna]\nport = 70000\n"))}
+    with pytest.raises(ConfigError, match=r"'port' from config file .* between 1 and 65535"):
+        load_settings(env=env)

@@ -8,8 +8,7 @@ import typer
 
 from kizuna.cli.context import CliState, StoreOption
 from kizuna.cli.output import console, print_json, table
-from kizuna.minerals.concentration import resolve_group
-from kizuna.minerals.groups import edited_ids, reset_group, save_group
+from kizuna.minerals.groups import edited_ids, reset_group, resolve_group, save_group
 from kizuna.model import CountryGroup
 
 app = typer.Typer(help="Country groups: partners, countries of concern, your own.",

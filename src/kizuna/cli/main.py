@@ -97,7 +97,10 @@ def run(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = _debug_requested(args)
     try:
-        app(args=args, prog_name="kizuna", standalone_mode=False)
+        # Without standalone mode Click returns the code of a typer.Exit instead of raising.
+        code = app(args=args, prog_name="kizuna", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

@@ -6,10 +6,12 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from kizuna.cli.context import CliState, StoreOption
 from kizuna.cli.output import console, fmt_number, fmt_share, print_json, records, table
-from kizuna.minerals.concentration import concentration_table, list_minerals, mineral_profile
+from kizuna.minerals.concentration import concentration_table, mineral_profile
+from kizuna.minerals.lists import list_minerals
 
 app = typer.Typer(help="Minerals: official lists, supply by country, concentration.",
                   no_args_is_help=True)
@@ -73,12 +75,26 @@ def lists_command(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                           ["id", "where", "year", "name", "entries", "complete"], rows))
 
 
+class Measure(StrEnum):
+    production = "production"
+    capacity = "capacity"
+    reserves = "reserves"
+    share = "share"
+
+
+MeasureOption = Annotated[
+    Measure | None,
+    typer.Option(help="What is measured (default: production tonnages, else published shares)"),
+]
+
+
 @app.command("show")
 def show_command(
     ctx: typer.Context,
     mineral: Annotated[str, typer.Argument(help="Mineral slug or name, e.g. rare-earths")],
     stage: StageOption = Stage.mining,
     year: YearOption = None,
+    measure: MeasureOption = None,
     series: Annotated[str | None, typer.Option(help="Pick another series by name")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -86,7 +102,7 @@ def show_command(
     state: CliState = ctx.obj
     profile = mineral_profile(
         state.dataset(), mineral, stage=stage.value, year=year, series=series,
-        wgi_missing=state.settings().wgi_missing,
+        measure=measure.value if measure else None, wgi_missing=state.settings().wgi_missing,
     )
     if as_json:
         print_json(profile)
@@ -94,38 +110,57 @@ def show_command(
     _print_profile(profile)
 
 
+def _headline(profile: dict[str, Any]) -> list[str]:
+    lines = [
+        f"[bold]{escape(profile['name'])}[/bold] — {profile['stage']}, {profile['year_label']}, "
+        f"{escape(profile['series'])} ({escape(profile['unit'])}); source: "
+        f"{escape(profile['source'])}"
+        + (f", confidence {profile['confidence']}" if profile["confidence"] else "")
+    ]
+    if profile["world_total"] is not None:
+        kind = "" if profile["world_total_kind"] == "published" else " (sum of the listed areas)"
+        lines.append(f"World total: {fmt_number(profile['world_total'])} "
+                     f"{escape(profile['unit'])}{kind}")
+    if profile["hhi"] is not None:
+        lines.append(
+            f"HHI {profile['hhi']:,.0f} (upper {profile['hhi_upper']:,.0f}) · top-1 "
+            f"{fmt_share(profile['top1_share'])} · top-3 {fmt_share(profile['top3_share'])} · "
+            f"named {fmt_share(profile['named_share'])} · HHI-WGI {profile['hhi_wgi']:,.0f} "
+            f"(WGI {profile['wgi_year']}; no WGI: {profile['wgi_missing_default']:g})"
+        )
+    return lines
+
+
 def _print_profile(profile: dict[str, Any]) -> None:
     out = console()
     if profile["missing"]:
-        out.print(f"[bold]{profile['name']}[/bold] ({profile['stage']}): {profile['missing']}")
+        out.print(f"[bold]{escape(profile['name'])}[/bold] ({profile['stage']}): "
+                  f"{escape(profile['missing'])}")
         return
+    for line in _headline(profile):
+        out.print(line)
     is_share = profile["basis"] == "share"
-    out.print(
-        f"[bold]{profile['name']}[/bold] — {profile['stage']}, {profile['year_label']}, "
-        f"{profile['series']} ({profile['unit']}); source: {profile['source']}"
-    )
-    if not is_share:
-        out.print(f"World total: {fmt_number(profile['world_total'])} {profile['unit']}")
-    out.print(
-        f"HHI {profile['hhi']:,.0f} (upper {profile['hhi_upper']:,.0f}) · top-1 "
-        f"{fmt_share(profile['top1_share'])} · top-3 {fmt_share(profile['top3_share'])} · "
-        f"HHI-WGI {profile['hhi_wgi']:,.0f} (WGI {profile['wgi_year']})"
-    )
+
+    def mark(estimated: bool) -> str:
+        return " e" if estimated else ""
+
     rows = [
-        [c["name"], c["iso3"], "" if is_share else fmt_number(c["value"]),
-         fmt_share(c["share"]) + ("" if not c["estimated"] else " e")]
+        [c["name"], c["iso3"], *([] if is_share else [fmt_number(c["value"])]),
+         fmt_share(c["share"]) + mark(c["estimated"])]
         for c in profile["countries"]
     ]
     residual = profile["residual"]
     if residual:
         rows.append([f"({residual['name']})", residual["area"],
-                     "" if is_share else fmt_number(residual["value"]),
-                     fmt_share(residual["share"])])
-    out.print(table("", ["country", "ISO3", "" if is_share else profile["unit"], "share"], rows))
+                     *([] if is_share else [fmt_number(residual["value"])]),
+                     fmt_share(residual["share"]) + mark(residual["estimated"])])
+    columns = ["country", "ISO3", *([] if is_share else [profile["unit"]]), "share"]
+    out.print(table("", columns, [[escape(cell) for cell in row] for row in rows]))
     for note in profile["notes"]:
-        out.print(f"• {note}")
+        out.print(f"• {escape(note)}")
     if profile["other_series"]:
-        out.print("Other series (use --series): " + "; ".join(profile["other_series"]))
+        out.print("Other series (use --series/--measure): "
+                  + "; ".join(escape(s) for s in profile["other_series"]))
 
 
 @app.command("concentration")
@@ -133,6 +168,7 @@ def concentration_command(
     ctx: typer.Context,
     stage: StageOption = Stage.mining,
     year: YearOption = None,
+    measure: MeasureOption = None,
     group: Annotated[str, typer.Option(help="Country group whose share is shown "
                                        "(see kizuna groups list)")] = "concern",
     store: StoreOption = None,
@@ -144,13 +180,15 @@ def concentration_command(
         groups = state.groups(opened)
     frame = concentration_table(
         state.dataset(), stage=stage.value, year=year, group=group, groups=groups,
+        measure=measure.value if measure else None,
         wgi_missing=state.settings().wgi_missing,
     )
     if as_json:
         print_json(records(frame))
         return
     rows = [
-        [row["name"] + (" †" if row["basis"] == "share" else ""),
+        [row["name"] + (" †" if row["basis"] == "share" else "")
+         + (" ‡" if row["low_coverage"] else ""),
          f"{row['year']}{'e' if row['estimated'] else ''}", fmt_number(row["hhi"]),
          fmt_number(row["hhi_wgi"]), row["top1_iso3"], fmt_share(row["top1_share"]),
          fmt_share(row["top3_share"]), fmt_share(row["group_share"])]
@@ -160,7 +198,8 @@ def concentration_command(
     screen.print(table(
         f"Concentration at the {stage.value} stage ({len(rows)} minerals)",
         ["mineral", "year", "HHI", "HHI-WGI", "top", "share", "top-3", group],
-        rows,
+        [[escape(cell) for cell in row] for row in rows],
     ))
-    screen.print("† published refining shares, not tonnages · e: USGS estimate · "
-                 "shares are of USGS's rounded world total and can exceed 100%")
+    screen.print("† published refining shares, not tonnages · ‡ named countries hold under "
+                 "half the world total, so the HHI understates concentration · e: USGS "
+                 "estimate · shares are of USGS's rounded world total and can exceed 100%")

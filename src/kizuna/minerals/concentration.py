@@ -1,175 +1,118 @@
 """Supply concentration by mineral, stage and year: country shares, HHI, top-n, group share
-and the governance-weighted HHI.
+and the governance-weighted HHI. See docs/concentration.md for every rule; in short:
 
-How figures are derived (also in docs/concentration.md):
-
-* **Which series.** A mineral and stage may have several series (USGS mine production,
-  refinery production, smelter production; compiled refining shares). Tonnages are preferred
-  over shares; among tonnage series the one naming the most countries for the year wins
-  (ties by name); the others are listed in ``other_series`` and can be asked for by name.
 * **Shares of tonnage series** are each country's value over USGS's published world total,
-  which USGS rounds, so the named countries can sum to slightly over 1. We report them as
-  USGS does. Without a world total, the denominator is the sum of the parts (noted).
+  which USGS rounds, so named countries can sum to slightly over 1 (reported as USGS's own
+  figures imply). Without a published total the denominator is the sum of the listed areas
+  (``world_total_kind = "sum_of_parts"``). Where USGS marks the world total ``XX`` (not
+  applicable: the countries report different products) nothing is added up
+  (``"not_additive"``): values are listed, shares and HHI are not computed.
 * **The residual** ("Other countries", IEA "Rest of world") stays an aggregate, never a
-  country: it is reported as ``residual`` and counts as many small producers, so it adds
-  nothing to HHI (the HHI is a lower bound; ``hhi_upper`` treats it as one country).
+  country. It counts as many small producers, so it adds nothing to HHI (a lower bound);
+  ``hhi_upper`` counts it as one country. ``named_share`` says how much of the total the
+  named countries cover; below 50% (``low_coverage``) a low HHI is not evidence of diversity.
 * **Withheld or unavailable** values (USGS ``W``, ``NA``) are excluded and listed in notes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from kizuna.errors import InputError, NotFoundError
+from kizuna.errors import NotFoundError
 from kizuna.minerals.governance import GovernanceWeights, governance_weights
-from kizuna.minerals.metrics import HHI_WGI_FORMULA, hhi, hhi_wgi, top_n_share
+from kizuna.minerals.groups import resolve_group
+from kizuna.minerals.metrics import HHI_SCALE, HHI_WGI_FORMULA, hhi, hhi_wgi, top_n_share
+from kizuna.minerals.selection import AGGREGATE_WORLD, Selection, check_stage, select
 
 if TYPE_CHECKING:
     from kizuna.data.bundle import Dataset
     from kizuna.model import CountryGroup
 
-STAGES = ("mining", "refining")
-TONNAGE_MEASURES = ("production", "capacity", "reserves")
-AGGREGATE_WORLD = "WORLD"
+LOW_COVERAGE = 0.5
+"""Below this share of the world total held by named countries, HHI says little."""
+
+NOT_APPLICABLE = "XX"
+
+PROFILE_KEYS = (
+    "mineral", "name", "stage", "measure", "series", "year", "year_label", "estimated", "basis",
+    "unit", "source", "citation", "confidence", "world_total", "world_total_kind", "hhi",
+    "hhi_upper", "top1_share", "top3_share", "named_share", "residual_share", "low_coverage",
+    "hhi_wgi", "hhi_wgi_eu_scale", "hhi_wgi_formula", "wgi_year", "wgi_formula",
+    "wgi_missing_default", "residual", "countries", "years", "other_series", "notes", "missing",
+)
+"""Every profile has all of these keys; those that do not apply are None (or empty)."""
 
 
-@dataclass(frozen=True)
-class Selection:
-    """The rows chosen for one mineral, stage and year, and what else was available."""
+@dataclass
+class Shares:
+    """Country rows with a ``share`` column, the denominator used and what to say about it."""
 
-    mineral: str
-    stage: str
-    year: int
-    measure: str
-    series: str
-    source: str
-    rows: pd.DataFrame
-    years: tuple[int, ...]
-    other_series: tuple[str, ...]
-
-    @property
-    def basis(self) -> str:
-        return "share" if self.measure == "share" else "tonnage"
+    countries: pd.DataFrame
+    total: float | None
+    kind: str  # published | sum_of_parts | shares | not_additive
+    notes: list[str] = field(default_factory=list)
 
 
-def check_stage(stage: str) -> str:
-    if stage not in STAGES:
-        raise InputError(
-            f"unknown stage {stage!r}", hint=f"use one of: {', '.join(STAGES)}", field="stage"
-        )
-    return stage
-
-
-def _candidates(ds: Dataset, slug: str, stage: str, measure: str | None) -> pd.DataFrame:
-    supply = ds.supply
-    rows = supply[(supply["mineral"] == slug) & (supply["stage"] == stage)]
-    measures = (measure,) if measure else ("production", "share")
-    return rows[rows["measure"].isin(measures)]
-
-
-def _rank(group: pd.DataFrame, year: int) -> tuple[int, int, int]:
-    """Tonnage before shares, the source's headline series first, then the most countries."""
-    at_year = group[(group["year"] == year) & ~group["is_aggregate"]]
-    named = int(at_year["value"].notna().sum())
-    tonnage = 0 if group["measure"].iat[0] == "share" else 1
-    return (tonnage, int(bool(group["headline"].any())), named)
-
-
-def select(
-    ds: Dataset,
-    mineral: str,
-    *,
-    stage: str = "mining",
-    year: int | None = None,
-    measure: str | None = None,
-    series: str | None = None,
-) -> Selection | None:
-    """Choose the series for ``mineral`` at ``stage``; None when there are no data at all."""
-    slug = ds.mineral(mineral).slug
-    check_stage(stage)
-    rows = _candidates(ds, slug, stage, measure)
-    if rows.empty:
-        return None
-    keys = ["measure", "series", "source"]
-    groups = {key: frame for key, frame in rows.groupby(keys, sort=True)}
-    if series is not None:
-        groups = {key: frame for key, frame in groups.items() if key[1] == series}
-        if not groups:
-            names = sorted({str(s) for s in rows["series"].unique()})
-            raise NotFoundError(
-                f"no series {series!r} for {slug} at the {stage} stage",
-                hint="series available: " + "; ".join(names),
-                field="series",
-            )
-    all_years = sorted({int(y) for frame in groups.values() for y in frame["year"].unique()})
-    if year is not None and year not in all_years:
-        raise NotFoundError(
-            f"no {stage} data for {slug} in {year}",
-            hint="years available: " + ", ".join(str(y) for y in all_years),
-            field="year",
-            available=[str(y) for y in all_years],
-        )
-    chosen_year = year if year is not None else all_years[-1]
-    with_year = {k: f for k, f in groups.items() if (f["year"] == chosen_year).any()}
-    key = max(with_year, key=lambda k: (*_rank(with_year[k], chosen_year), k))
-    frame = with_year[key]
-    return Selection(
-        mineral=slug,
-        stage=stage,
-        year=chosen_year,
-        measure=str(key[0]),
-        series=str(key[1]),
-        source=str(key[2]),
-        rows=frame[frame["year"] == chosen_year],
-        years=tuple(sorted(int(y) for y in frame["year"].unique())),
-        other_series=tuple(
-            f"{k[1]} [{k[2]}, {', '.join(str(y) for y in sorted(set(f['year'])))}]"
-            for k, f in groups.items()
-            if k != key
-        ),
+def _unavailable_note(countries: pd.DataFrame) -> list[str]:
+    missing = countries[countries["value"].isna()]
+    if missing.empty:
+        return []
+    listed = ", ".join(
+        f"{name} ({code})"
+        for name, code in zip(missing["area_name"], missing["value_code"].fillna("NA"), strict=True)
     )
+    return [f"excluded, no figure published: {listed}"]
 
 
-def _shares(selection: Selection) -> tuple[pd.DataFrame, float | None, list[str]]:
-    """Country rows with a ``share`` column, the world total used, and notes."""
+def shares_of(selection: Selection) -> Shares:
+    """Shares of the selected rows, following the module's rules."""
     rows = selection.rows
     countries = rows[~rows["is_aggregate"]].copy()
-    notes: list[str] = []
-    unavailable = countries[countries["value"].isna()]
-    if not unavailable.empty:
-        listed = ", ".join(
-            f"{name} ({code})"
-            for name, code in zip(
-                unavailable["area_name"], unavailable["value_code"].fillna("NA"), strict=True
-            )
-        )
-        notes.append(f"excluded, no figure published: {listed}")
+    notes = _unavailable_note(countries)
     countries = countries[countries["value"].notna()]
     if selection.measure == "share":
         countries["share"] = countries["value"].astype("float64")
-        notes.append(
-            "shares as published by the source, not tonnages; they cover the stated product only"
-        )
-        return countries, None, notes
-    world = rows[rows["area"] == AGGREGATE_WORLD]["value"].dropna().to_numpy(dtype="float64")
-    if world.size and world[0] > 0:
-        total = float(world[0])
-        notes.append(
-            "share = value / USGS world total, which USGS rounds; named countries can sum to "
-            "slightly over 1"
-        )
-    else:
-        total = float(rows[rows["area"] != AGGREGATE_WORLD]["value"].sum())
-        notes.append("no world total published: share = value / sum of the listed areas")
+        notes.append("shares as published by the source, not tonnages; they cover the stated "
+                     "product only")
+        return Shares(countries, None, "shares", notes)
+    world = rows[rows["area"] == AGGREGATE_WORLD]
+    published = world["value"].dropna().to_numpy(dtype="float64")
+    if published.size and published[0] > 0:
+        notes.append("share = value / USGS world total, which USGS rounds; named countries can "
+                     "sum to slightly over 1")
+        countries["share"] = countries["value"].astype("float64") / float(published[0])
+        return Shares(countries, float(published[0]), "published", notes)
+    if (world["value_code"] == NOT_APPLICABLE).any():
+        notes.append("USGS gives no world total (XX, not applicable): the countries report "
+                     "different products, so shares and HHI are not computed")
+        countries["share"] = float("nan")
+        return Shares(countries, None, "not_additive", notes)
+    total = float(rows[rows["area"] != AGGREGATE_WORLD]["value"].sum())
+    notes.append(f"{_world_as_given(world)}: share = value / sum of the listed areas")
     countries["share"] = countries["value"].astype("float64") / total if total else float("nan")
-    return countries, total, notes
+    return Shares(countries, total, "sum_of_parts", notes)
 
 
-def _residual(selection: Selection, total: float | None) -> dict[str, Any] | None:
+def _world_as_given(world: pd.DataFrame) -> str:
+    """How the source states a world total it does not give as a number."""
+    for row in world.to_dict("records"):
+        low, high, code = row["value_min"], row["value_max"], row["value_code"]
+        if not pd.isna(low) and not pd.isna(high):
+            return f"USGS gives the world total as a range ({low:,.0f}-{high:,.0f})"
+        if not pd.isna(low):
+            return f"USGS gives the world total only as more than {low:,.0f}"
+        if not pd.isna(high):
+            return f"USGS gives the world total only as less than {high:,.0f}"
+        if not pd.isna(code):
+            return f"USGS gives no world total (code {code})"
+    return "no world total published"
+
+
+def _residual(selection: Selection, shares: Shares) -> dict[str, Any] | None:
     rows = selection.rows
     residual = rows[rows["is_aggregate"] & (rows["area"] != AGGREGATE_WORLD)]
     if residual.empty:
@@ -179,8 +122,9 @@ def _residual(selection: Selection, total: float | None) -> dict[str, Any] | Non
     if selection.measure == "share":
         share = value
     else:
-        share = value / total if value is not None and total else None
-    return {"area": str(row["area"]), "name": str(row["area_name"]), "value": value, "share": share}
+        share = value / shares.total if value is not None and shares.total else None
+    return {"area": str(row["area"]), "name": str(row["area_name"]), "value": value,
+            "share": share, "estimated": bool(row["estimated"])}
 
 
 def _country_records(ds: Dataset, countries: pd.DataFrame) -> list[dict[str, Any]]:
@@ -190,7 +134,7 @@ def _country_records(ds: Dataset, countries: pd.DataFrame) -> list[dict[str, Any
             "iso3": str(row["area"]),
             "name": ds.country_name(str(row["area"])),
             "value": float(row["value"]),
-            "share": float(row["share"]),
+            "share": None if pd.isna(row["share"]) else float(row["share"]),
             "estimated": bool(row["estimated"]),
             "value_code": None if pd.isna(row["value_code"]) else str(row["value_code"]),
         }
@@ -198,23 +142,106 @@ def _country_records(ds: Dataset, countries: pd.DataFrame) -> list[dict[str, Any
     ]
 
 
-def _metrics(
-    countries: pd.DataFrame, residual: dict[str, Any] | None, weights: GovernanceWeights
-) -> dict[str, Any]:
-    shares = countries["share"].astype("float64").tolist()
-    scores = [weights.score(str(iso3)) for iso3 in countries["area"]]
-    residual_share = (residual or {}).get("share") or 0.0
-    value = hhi_wgi(shares, scores)
+def _metrics(shares: Shares, residual: dict[str, Any] | None,
+             weights: GovernanceWeights) -> dict[str, Any]:
+    out: dict[str, Any] = dict.fromkeys(
+        ("hhi", "hhi_upper", "top1_share", "top3_share", "named_share", "residual_share",
+         "low_coverage", "hhi_wgi", "hhi_wgi_eu_scale"))
+    out.update(weights.describe(), hhi_wgi_formula=HHI_WGI_FORMULA)
+    if shares.kind == "not_additive" or shares.countries.empty:
+        return out
+    values = shares.countries["share"].astype("float64").tolist()
+    scores = [weights.score(str(iso3)) for iso3 in shares.countries["area"]]
+    residual_share = max((residual or {}).get("share") or 0.0, 0.0)
+    value = hhi_wgi(values, scores)
+    named = float(sum(values))
+    out.update(
+        hhi=hhi(values),
+        hhi_upper=hhi(values) + HHI_SCALE * residual_share**2,
+        top1_share=top_n_share(values, 1),
+        top3_share=top_n_share(values, 3),
+        named_share=named,
+        residual_share=residual_share if residual else max(0.0, 1.0 - named),
+        low_coverage=named < LOW_COVERAGE,
+        hhi_wgi=value,
+        hhi_wgi_eu_scale=value / HHI_SCALE,
+    )
+    return out
+
+
+def _confidence(rows: pd.DataFrame) -> str | None:
+    if "confidence" not in rows:
+        return None
+    grades = rows["confidence"].dropna()
+    order = {"low": 0, "medium": 1, "high": 2}
+    return min((str(g) for g in grades), key=lambda g: order.get(g, 3), default=None)
+
+
+def _describe_selection(selection: Selection, shares: Shares) -> dict[str, Any]:
+    rows = selection.rows
+    estimated = bool(rows["estimated"].any())
+    world = rows[rows["area"] == AGGREGATE_WORLD]
     return {
-        "hhi": hhi(shares),
-        "hhi_upper": hhi([*shares, max(residual_share, 0.0)]),
-        "top1_share": top_n_share(shares, 1),
-        "top3_share": top_n_share(shares, 3),
-        "hhi_wgi": value,
-        "hhi_wgi_eu_scale": value / 10_000.0,
-        "hhi_wgi_formula": HHI_WGI_FORMULA,
-        **weights.describe(),
+        "measure": selection.measure,
+        "series": selection.series,
+        "year": selection.year,
+        "year_label": f"{selection.year}{'e' if estimated else ''}",
+        "estimated": estimated,
+        "basis": selection.basis,
+        "unit": str(rows["unit"].iat[0]),
+        "source": selection.source,
+        "citation": str((world if not world.empty else rows)["citation"].iat[0]),
+        "confidence": _confidence(rows),
+        "world_total": shares.total,
+        "world_total_kind": shares.kind,
+        "years": list(selection.years),
+        "other_series": list(selection.other_series),
     }
+
+
+def _world_only_note(selection: Selection, name: str) -> str:
+    rows = selection.rows
+    row = rows[rows["area"] == AGGREGATE_WORLD].to_dict("records") or rows.to_dict("records")
+    first = row[0]
+    if not pd.isna(first["value"]):
+        figure = f"{first['value']:,.0f}"
+    elif not pd.isna(first["value_min"]) and not pd.isna(first["value_max"]):
+        figure = f"{first['value_min']:,.0f}-{first['value_max']:,.0f}"
+    else:
+        figure = str(first["value_code"])
+    label = f"{selection.year}{'e' if bool(first['estimated']) else ''}"
+    return (f"{selection.source} gives only a world figure for {name.lower()} "
+            f"({selection.series}: {figure} {first['unit']}, {label}); no country breakdown")
+
+
+def profile(
+    ds: Dataset,
+    mineral: str,
+    weights: GovernanceWeights,
+    *,
+    stage: str = "mining",
+    year: int | None = None,
+    measure: str | None = None,
+    series: str | None = None,
+) -> dict[str, Any]:
+    """The profile with governance weights given (so a table of minerals computes them once)."""
+    info = ds.mineral(mineral)
+    out: dict[str, Any] = dict.fromkeys(PROFILE_KEYS)
+    out.update(mineral=info.slug, name=info.name, stage=check_stage(stage), countries=[],
+               years=[], other_series=[], notes=[])
+    selection = select(ds, info.slug, stage=stage, year=year, measure=measure, series=series)
+    if selection is None:
+        out["missing"] = ds.missing_reason(info.slug, stage) or f"no {stage} data for {info.name}"
+        return out
+    shares = shares_of(selection)
+    out.update(_describe_selection(selection, shares))
+    if shares.countries.empty:
+        out["missing"] = _world_only_note(selection, info.name)
+        return out
+    residual = _residual(selection, shares)
+    out.update(_metrics(shares, residual, weights), residual=residual,
+               countries=_country_records(ds, shares.countries), notes=shares.notes)
+    return out
 
 
 def mineral_profile(
@@ -227,78 +254,41 @@ def mineral_profile(
     series: str | None = None,
     wgi_missing: float = 5.0,
 ) -> dict[str, Any]:
-    """Everything Kizuna knows about one mineral at one stage and year, as plain data."""
-    info = ds.mineral(mineral)
-    selection = select(ds, info.slug, stage=stage, year=year, measure=measure, series=series)
-    if selection is None:
-        reason = ds.missing_reason(info.slug, stage) or f"no {stage} data for {info.name}"
-        return {"mineral": info.slug, "name": info.name, "stage": stage, "year": None,
-                "countries": [], "missing": reason}
-    countries, total, notes = _shares(selection)
-    if countries.empty:
-        return _world_only(info.slug, info.name, selection)
-    residual = _residual(selection, total)
+    """Everything Kizuna knows about one mineral at one stage and year, as plain data.
+
+    Always has every key of ``PROFILE_KEYS``; ``missing`` explains an empty profile.
+    """
     weights = governance_weights(ds.governance, missing_default=wgi_missing)
-    records = _country_records(ds, countries)
-    world_rows = selection.rows[selection.rows["area"] == AGGREGATE_WORLD]
-    estimated = bool(selection.rows["estimated"].any())
-    return {
-        "mineral": info.slug,
-        "name": info.name,
-        "stage": stage,
-        "year": selection.year,
-        "year_label": f"{selection.year}{'e' if estimated else ''}",
-        "estimated": estimated,
-        "measure": selection.measure,
-        "basis": selection.basis,
-        "series": selection.series,
-        "unit": str(selection.rows["unit"].iat[0]),
-        "source": selection.source,
-        "citation": str(world_rows["citation"].iat[0] if not world_rows.empty
-                        else selection.rows["citation"].iat[0]),
-        "world_total": total,
-        **_metrics(countries, residual, weights),
-        "residual": residual,
-        "countries": records,
-        "years": list(selection.years),
-        "other_series": list(selection.other_series),
-        "notes": notes,
-        "missing": None,
-    }
+    return profile(ds, mineral, weights, stage=stage, year=year, measure=measure, series=series)
 
 
-def _world_only(slug: str, name: str, selection: Selection) -> dict[str, Any]:
-    """A series with a world figure but no country breakdown: say so, show the figure."""
-    world = selection.rows[selection.rows["area"] == AGGREGATE_WORLD].to_dict("records")
-    row = world[0] if world else selection.rows.to_dict("records")[0]
-    value = None if pd.isna(row["value"]) else float(row["value"])
-    if value is not None:
-        figure = f"{value:,.0f}"
-    elif not pd.isna(row["value_min"]) and not pd.isna(row["value_max"]):
-        figure = f"{row['value_min']:,.0f}-{row['value_max']:,.0f}"
-    else:
-        figure = str(row["value_code"])
-    label = f"{selection.year}{'e' if bool(row['estimated']) else ''}"
-    return {
-        "mineral": slug, "name": name, "stage": selection.stage, "year": selection.year,
-        "series": selection.series, "unit": str(row["unit"]), "source": selection.source,
-        "world_total": value, "countries": [],
-        "missing": (
-            f"{selection.source} gives only a world figure for {name.lower()} "
-            f"({selection.series}: {figure} {row['unit']}, {label}); no country breakdown"
-        ),
-    }
-
-
-def resolve_group(groups: Mapping[str, CountryGroup], group: str) -> CountryGroup:
-    try:
-        return groups[group]
-    except KeyError:
+def _selections(
+    ds: Dataset, minerals: list[str] | None, stage: str, year: int | None, measure: str | None
+) -> list[Selection]:
+    """One selection per mineral with data; a missing year is an error only when nothing has it."""
+    found = []
+    for slug in minerals or sorted(ds.minerals):
+        try:
+            selection = select(ds, slug, stage=stage, year=year, measure=measure)
+        except NotFoundError:
+            if minerals:
+                raise
+            continue
+        if selection is not None:
+            found.append(selection)
+    if not found and year is not None:
+        supply = ds.supply
+        years = sorted({int(y) for y in supply[supply["stage"] == stage]["year"].unique()})
         raise NotFoundError(
-            f"unknown country group {group!r}",
-            hint="groups: " + ", ".join(sorted(groups)),
-            field="group",
-        ) from None
+            f"no {stage} data for any mineral in {year}",
+            hint="years available: " + ", ".join(str(y) for y in years),
+            field="year",
+        )
+    return found
+
+
+TIDY_COLUMNS = ["mineral", "stage", "measure", "series", "year", "unit", "basis", "estimated",
+                "source", "area", "value", "share", "world_total", "world_total_kind"]
 
 
 def country_shares(
@@ -310,36 +300,25 @@ def country_shares(
     measure: str | None = None,
 ) -> pd.DataFrame:
     """Tidy country shares: one row per mineral and country (aggregates excluded)."""
+    check_stage(stage)
     frames = []
-    for slug in minerals or sorted(ds.minerals):
-        try:
-            selection = select(ds, slug, stage=stage, year=year, measure=measure)
-        except NotFoundError:
-            if minerals:
-                raise
-            continue  # the year asked for is not available for this mineral
-        if selection is None:
-            continue
-        countries, total, _ = _shares(selection)
-        frames.append(
-            countries.assign(world_total=total, basis=selection.basis)[
-                ["mineral", "stage", "measure", "series", "year", "unit", "basis", "estimated",
-                 "source", "area", "value", "share", "world_total"]
-            ]
-        )
-    if not frames and year is not None:
-        supply = ds.supply
-        years = sorted({int(y) for y in supply[supply["stage"] == stage]["year"].unique()})
-        raise NotFoundError(
-            f"no {stage} data for any mineral in {year}",
-            hint="years available: " + ", ".join(str(y) for y in years),
-            field="year",
-        )
+    for selection in _selections(ds, minerals, stage, year, measure):
+        shares = shares_of(selection)
+        if not shares.countries.empty:
+            frames.append(shares.countries.assign(
+                world_total=shares.total, world_total_kind=shares.kind, basis=selection.basis
+            )[TIDY_COLUMNS])
     if not frames:
-        return pd.DataFrame(columns=["mineral", "stage", "measure", "series", "year", "unit",
-                                     "basis", "estimated", "source", "area", "value", "share",
-                                     "world_total"])
+        return pd.DataFrame(columns=TIDY_COLUMNS)
     return pd.concat(frames, ignore_index=True)
+
+
+TABLE_COLUMNS = (
+    "mineral", "name", "stage", "measure", "year", "estimated", "basis", "unit", "series",
+    "source", "confidence", "world_total", "world_total_kind", "hhi", "hhi_upper", "hhi_wgi",
+    "top1_iso3", "top1_name", "top1_share", "top3_share", "named_share", "residual_share",
+    "low_coverage", "group", "group_share", "n_countries", "wgi_year",
+)
 
 
 def concentration_table(
@@ -348,81 +327,36 @@ def concentration_table(
     minerals: list[str] | None = None,
     stage: str = "mining",
     year: int | None = None,
+    measure: str | None = None,
     group: str = "concern",
     groups: Mapping[str, CountryGroup] | None = None,
     wgi_missing: float = 5.0,
 ) -> pd.DataFrame:
-    """One row per mineral with data at ``stage``, sorted by HHI (highest first).
+    """One row per mineral with country shares at ``stage``, sorted by HHI (highest first).
 
-    ``groups`` are the country groups to pick ``group`` from (default: the dataset's, i.e.
-    the shipped defaults; pass ``kizuna.minerals.groups.effective_groups`` for user edits).
+    Minerals whose world table is not additive (USGS ``XX``) are left out: they have no HHI.
+    ``groups`` are the country groups to pick ``group`` from (default: the dataset's shipped
+    groups; pass ``kizuna.minerals.groups.effective_groups`` to include the store's edits).
     """
     check_stage(stage)
     members = resolve_group(ds.groups if groups is None else groups, group).members
-    shares = country_shares(ds, minerals=minerals, stage=stage, year=year)
     weights = governance_weights(ds.governance, missing_default=wgi_missing)
     rows = []
-    for slug, frame in shares.groupby("mineral", sort=True):
-        top = frame.sort_values(["share", "area"], ascending=[False, True]).iloc[0]
-        metrics = _metrics(frame, None, weights)
+    for selection in _selections(ds, minerals, stage, year, measure):
+        item = profile(ds, selection.mineral, weights, stage=stage, year=selection.year,
+                       measure=selection.measure, series=selection.series)
+        if item["hhi"] is None:
+            continue
+        top = item["countries"][0]
         rows.append({
-            "mineral": slug,
-            "name": ds.minerals[str(slug)].name,
-            "stage": stage,
-            "year": int(top["year"]),
-            "estimated": bool(frame["estimated"].any()),
-            "basis": top["basis"],
-            "unit": top["unit"],
-            "series": top["series"],
-            "source": top["source"],
-            "world_total": top["world_total"],
-            "hhi": metrics["hhi"],
-            "hhi_wgi": metrics["hhi_wgi"],
-            "top1_iso3": top["area"],
-            "top1_name": ds.country_name(str(top["area"])),
-            "top1_share": metrics["top1_share"],
-            "top3_share": metrics["top3_share"],
+            **{key: item[key] for key in TABLE_COLUMNS if key in item},
+            "top1_iso3": top["iso3"],
+            "top1_name": top["name"],
             "group": group,
-            "group_share": float(frame[frame["area"].isin(members)]["share"].sum()),
-            "n_countries": len(frame),
-            "wgi_year": weights.year,
+            "group_share": sum(c["share"] for c in item["countries"] if c["iso3"] in members),
+            "n_countries": len(item["countries"]),
         })
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
     if table.empty:
         return table
     return table.sort_values(["hhi", "mineral"], ascending=[False, True]).reset_index(drop=True)
-
-
-NOT_A_MEMBER = "not_critical"
-"""A list row that records a mineral was assessed and found not critical (UK 2024 palladium)."""
-
-
-def list_minerals(ds: Dataset, list_id: str | None = None) -> pd.DataFrame:
-    """Minerals with their list memberships, optionally only the members of one list.
-
-    Rows a list marks ``not_critical`` are assessments, not memberships, and are left out.
-    With ``list_id``, ``status`` (confirmed/unconfirmed) and ``category`` come from that list.
-    """
-    if list_id is not None and list_id not in set(ds.lists["list_id"]):
-        raise NotFoundError(
-            f"unknown list {list_id!r}",
-            hint="lists: " + ", ".join(sorted(ds.lists["list_id"])),
-            field="list",
-        )
-    members = ds.list_members[ds.list_members["category"] != NOT_A_MEMBER]
-    by_mineral = members.groupby("mineral")["list_id"].agg(lambda ids: sorted(set(ids)))
-    rows = []
-    for slug, info in ds.minerals.items():
-        status = category = None
-        if list_id is not None:
-            picked = members[(members["list_id"] == list_id) & (members["mineral"] == slug)]
-            if picked.empty:
-                continue
-            status = "confirmed" if (picked["status"] == "confirmed").any() else "unconfirmed"
-            category = ", ".join(sorted({str(c) for c in picked["category"].dropna()}))
-        rows.append({"slug": slug, "name": info.name, "symbol": info.symbol,
-                     "group": info.group, "lists": list(by_mineral.get(slug, [])),
-                     "status": status, "category": category})
-    return pd.DataFrame(
-        rows, columns=["slug", "name", "symbol", "group", "lists", "status", "category"]
-    )

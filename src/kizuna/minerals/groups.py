@@ -52,6 +52,18 @@ def effective_groups(
     return groups
 
 
+def resolve_group(groups: Mapping[str, CountryGroup], group: str) -> CountryGroup:
+    """The group named ``group``, or NotFoundError listing the groups there are."""
+    try:
+        return groups[group]
+    except KeyError:
+        raise NotFoundError(
+            f"unknown country group {group!r}",
+            hint="groups: " + ", ".join(sorted(groups)),
+            field="group",
+        ) from None
+
+
 def edited_ids(store: Store) -> set[str]:
     return set(store.kv_keys(NAMESPACE))
 
@@ -89,6 +101,9 @@ def save_group(
     description: str | None = None,
 ) -> CountryGroup:
     """Create or replace a group in the store; members are validated before anything is written."""
+    if name is not None and not name.strip():
+        raise InputError("a group name cannot be empty", field="name",
+                         hint="leave out --name to keep the current name")
     if not GROUP_ID.match(group_id):
         raise InputError(
             f"invalid group id {group_id!r}",

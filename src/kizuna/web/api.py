@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from kizuna.minerals.concentration import concentration_table, list_minerals, mineral_profile
+from kizuna.minerals.concentration import concentration_table, mineral_profile
+from kizuna.minerals.lists import list_minerals
 from kizuna.web.context import WebContext, web_context
 from kizuna.web.formatting import frame_records, jsonable
 

@@ -11,11 +11,11 @@ from fastapi.templating import Jinja2Templates
 
 from kizuna.errors import NotFoundError
 from kizuna.minerals.concentration import (
-    STAGES,
     concentration_table,
-    list_minerals,
     mineral_profile,
 )
+from kizuna.minerals.lists import list_minerals
+from kizuna.model import STAGES
 from kizuna.web.charts import Chart, profile_chart
 from kizuna.web.context import WebContext, web_context
 from kizuna.web.formatting import frame_records
