@@ -69,13 +69,17 @@ def set_command(
 ) -> None:
     """Create a group or replace a group's members (stored; the shipped default is kept)."""
     state: CliState = ctx.obj
+    shipped = state.dataset().groups
     with state.store(store) as opened:
-        saved = save_group(opened, state.dataset().groups, group, members, name=name,
-                           description=description)
+        saved = save_group(opened, shipped, group, members, name=name, description=description)
     if as_json:
         print_json(_record(saved, True))
         return
-    console().print(f"saved {saved.id}: {' '.join(sorted(saved.members))}")
+    screen = console()
+    screen.print(f"saved {saved.id}: {' '.join(sorted(saved.members))}")
+    if group in shipped and group != "concern":
+        screen.print(f"note: {group} is a shipped group ({shipped[group].source}); your edit "
+                     f"replaces it in this store until `kizuna groups reset {group}`")
 
 
 @app.command("reset")
