@@ -2,8 +2,11 @@
 
 Fixtures for every page's tests:
 
+* ``kizuna_serve`` (session) — base URL of the real ``kizuna serve`` command run as a
+  subprocess (``python -m kizuna serve --port PORT --store sqlite:///TMP/k.db`` with an empty
+  config file), as a user starts it; terminated at teardown.
 * ``live_server`` (session) — base URL of ``create_app(...)`` served by uvicorn in a thread,
-  on a free port, with a temporary SQLite store.
+  on a free port, with a temporary SQLite store (quicker to start; for the other tests).
 * ``browser`` (session) — chromium launched through Playwright's sync API.
 * ``page`` — a fresh page that records every request and console error; at teardown it fails
   the test if the page asked for anything outside localhost or logged a console error.
@@ -12,8 +15,13 @@ Fixtures for every page's tests:
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -46,6 +54,72 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.browser)
+
+
+SERVING = re.compile(r"Kizuna is serving at (http://\S+?)/?$", re.MULTILINE)
+START_TIMEOUT = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_kizuna_serve(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Run ``kizuna serve`` on a free port; return the process and the URL it printed."""
+    config = workdir / "config.toml"
+    config.write_text("", encoding="utf-8")
+    env = {**os.environ, "KIZUNA_CONFIG": str(config)}
+    for name in ("KIZUNA_HOST", "KIZUNA_PORT", "KIZUNA_STORE", "KIZUNA_DEBUG"):
+        env.pop(name, None)
+    command = [sys.executable, "-m", "kizuna", "serve", "--port", str(_free_port()),
+               "--store", f"sqlite:///{workdir / 'k.db'}"]
+    out, err = workdir / "serve.out", workdir / "serve.err"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        found = SERVING.search(out.read_text(encoding="utf-8", errors="replace"))
+        if found:
+            return process, found.group(1)
+        if process.poll() is not None:
+            break
+        time.sleep(0.05)
+    _stop(process)
+    pytest.fail(
+        f"`{' '.join(command)}` did not print its URL (exit {process.returncode}): "
+        f"{err.read_text(encoding='utf-8', errors='replace').strip()}",
+        pytrace=False,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> bool:
+    """Terminate ``process``; False if it had to be killed."""
+    if process.poll() is not None:
+        return True
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def kizuna_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real ``kizuna serve`` command, as the README starts it, on a free port."""
+    process, url = _start_kizuna_serve(tmp_path_factory.mktemp("serve"))
+    try:
+        yield url
+    finally:
+        stopped = _stop(process)
+    # uvicorn shuts down, then re-raises SIGTERM to itself: -SIGTERM is a clean stop.
+    assert stopped and process.returncode in (0, -signal.SIGTERM), (
+        f"kizuna serve did not stop cleanly on SIGTERM (exit {process.returncode})"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -9,21 +9,27 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def test_overview_shows_the_concentration_table_with_rare_earths(
-    page: Any, live_server: str
+def test_kizuna_serve_overview_shows_the_table_and_a_rendered_chart_offline(
+    page: Any, kizuna_serve: str, page_log: Any
 ) -> None:
-    page.goto(live_server + "/")
+    """The issue's acceptance test: the overview from a running `kizuna serve` command."""
+    page.goto(kizuna_serve + "/")
     rows = page.locator("#concentration tbody tr")
     assert rows.count() > 1
     assert page.locator('#concentration tr[data-mineral="rare-earths"]').count() == 1
     first_header = page.locator("#concentration thead th").first.text_content() or ""
     assert first_header.strip() == "Mineral"
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
+    assert page.locator(".js-plotly-plot .barlayer .point path").count() >= 2
+    page.wait_for_load_state("networkidle")
+    assert any(url.endswith("/static/vendor/plotly.min.js") for url in page_log.requests)
+    assert page_log.external_requests() == []
 
 
 def test_overview_draws_plotly_bar_charts_for_mining_and_refining(
-    page: Any, live_server: str
+    page: Any, kizuna_serve: str
 ) -> None:
-    page.goto(live_server + "/")
+    page.goto(kizuna_serve + "/")
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=15_000)
     charts = page.locator(".js-plotly-plot")
     assert charts.count() == 2
