@@ -36,11 +36,35 @@ def test_a_sqlite_file_store_runs_in_wal_mode(tmp_path: Path) -> None:
     conn.close()
 
 
-def test_the_parent_directory_of_a_new_sqlite_file_is_created(tmp_path: Path) -> None:
+def test_a_missing_parent_directory_is_a_store_error_and_nothing_is_created(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "typo" / "dir" / "kizuna.db"
+    with pytest.raises(StoreError) as caught:
+        open_store(f"sqlite:///{path}")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert f"the directory {path.parent} " in message and "does not exist" in message
+    assert "(create the directory or fix the --store path)" in message
+    assert caught.value.fields["directory"] == str(path.parent)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_parent_directory_is_created_only_when_asked(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "kizuna.db"
-    with open_store(f"sqlite:///{path}") as store:
+    with open_store(f"sqlite:///{path}", create_parent=True) as store:
         store.kv_put("settings", "x", 1)
     assert path.is_file()
+    with open_store(f"sqlite:///{path}") as store:  # exists now: no flag needed
+        assert store.kv_get("settings", "x") == 1
+
+
+def test_a_relative_path_in_the_working_directory_needs_no_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    open_store("sqlite:///kizuna.db").close()
+    assert (tmp_path / "kizuna.db").is_file()
 
 
 def test_the_schema_version_is_recorded_in_the_meta_table(tmp_path: Path) -> None:
@@ -112,9 +136,13 @@ def test_readers_are_not_blocked_by_an_open_write_transaction(tmp_path: Path) ->
         assert store.count("ns") == 2
 
 
-def test_an_unwritable_location_is_a_store_error_naming_the_path(tmp_path: Path) -> None:
+@pytest.mark.parametrize("create_parent", [False, True])
+def test_an_unwritable_location_is_a_store_error_naming_the_path(
+    tmp_path: Path, create_parent: bool
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory", encoding="utf-8")
     with pytest.raises(StoreError) as caught:
-        open_store(f"sqlite:///{blocker / 'kizuna.db'}")
+        open_store(f"sqlite:///{blocker / 'kizuna.db'}", create_parent=create_parent)
     assert str(blocker) in str(caught.value)
+    assert blocker.read_text(encoding="utf-8") == "not a directory"

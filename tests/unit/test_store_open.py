@@ -20,6 +20,14 @@ def test_a_memory_url_opens_the_in_memory_store() -> None:
         assert repr(store) == "<MemoryStore memory://>"
 
 
+def test_create_parent_is_accepted_and_ignored_by_stores_without_a_directory() -> None:
+    with open_store("memory://", create_parent=True) as store:
+        assert isinstance(store, MemoryStore)
+    with open_store("sqlite:///:memory:", create_parent=True) as store:
+        store.kv_put("ns", "k", 1)
+        assert store.kv_get("ns", "k") == 1
+
+
 def test_an_unknown_scheme_is_an_input_error_naming_the_url_and_the_supported_schemes() -> None:
     with pytest.raises(InputError) as caught:
         open_store("mysql://root@db/kizuna")

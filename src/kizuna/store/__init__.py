@@ -1,7 +1,8 @@
 """The store: one small interface over memory, SQLite and PostgreSQL (see docs/store.md).
 
 ``open_store(url)`` picks the implementation from the URL's scheme. Database drivers are
-imported only when a store of that kind is opened.
+imported only when a store of that kind is opened. A SQLite file's directory must exist unless
+``create_parent=True`` is passed (meant for the default store in the user's data directory).
 """
 
 from __future__ import annotations
@@ -26,8 +27,14 @@ __all__ = [
 SCHEMES = ("memory://", "sqlite:///path.db", "postgresql://user@host/db")
 
 
-def open_store(url: str, **options: Any) -> Store:
-    """Open the store a URL names; ``options`` go to the implementation (e.g. ``now=``)."""
+def open_store(url: str, *, create_parent: bool = False, **options: Any) -> Store:
+    """Open the store a URL names; ``options`` go to the implementation (e.g. ``now=``).
+
+    ``create_parent``: create a SQLite file's missing parent directory instead of raising
+    ``StoreError``. Pass it only for a location Kizuna chose (the default store in the user's
+    data directory), never for a path the user typed. Other schemes have no directory and
+    ignore it.
+    """
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme == "memory":
         from kizuna.store.memory import MemoryStore  # noqa: PLC0415 - drivers load lazily
@@ -36,7 +43,7 @@ def open_store(url: str, **options: Any) -> Store:
     if scheme == "sqlite":
         from kizuna.store.sqlite import SQLiteStore  # noqa: PLC0415 - drivers load lazily
 
-        return SQLiteStore(url, **options)
+        return SQLiteStore(url, create_parent=create_parent, **options)
     if scheme in ("postgresql", "postgres"):
         from kizuna.store.postgres import PostgresStore  # noqa: PLC0415 - drivers load lazily
 

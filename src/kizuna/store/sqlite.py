@@ -4,6 +4,10 @@ One writer connection, guarded by a lock, runs every write transaction (``BEGIN 
 so other processes wait on the busy timeout instead of failing half-way). Reads use a small pool
 of read-only connections that in WAL mode never block the writer nor wait for it.
 ``sqlite:///:memory:`` has one connection for everything, since connections cannot share it.
+
+A missing parent directory is an error, not created, unless the caller asks for it with
+``create_parent=True`` (the CLI and web do so for the default store only), so a mistyped
+``--store`` path never leaves new directories and an empty database behind.
 """
 
 from __future__ import annotations
@@ -59,9 +63,11 @@ class SQLiteStore(SqlStore):
         now: Now | None = None,
         readers: int = 4,
         busy_timeout: float = 10.0,
+        create_parent: bool = False,
     ) -> None:
         super().__init__(url, now)
         self.path = path_of(url)
+        self._create_parent = create_parent
         self._in_memory = self.path == ":memory:"
         self._busy_timeout = busy_timeout
         self._max_idle = readers
@@ -76,15 +82,30 @@ class SQLiteStore(SqlStore):
             raise
 
     def _open(self) -> None:
+        if not self._in_memory:
+            self._check_parent()
         with self._errors("open"):
-            if not self._in_memory:
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._writer = self._connect()
             if not self._in_memory:
                 self._writer.execute("PRAGMA journal_mode = WAL")
                 self._writer.execute("PRAGMA synchronous = NORMAL")
             with self._write_tx() as db:
                 create_schema(db, "TEXT", self.url)
+
+    def _check_parent(self) -> None:
+        """Create the file's directory if asked to; otherwise refuse a missing one."""
+        parent = Path(self.path).parent
+        if self._create_parent and not parent.exists():
+            with self._errors("create its directory"):
+                parent.mkdir(parents=True, exist_ok=True)
+        if not parent.is_dir():
+            what = "is not a directory" if parent.exists() else "does not exist"
+            raise StoreError(
+                f"the directory {parent} of the SQLite store {self.path} {what}",
+                hint="create the directory or fix the --store path",
+                url=self.url,
+                directory=str(parent),
+            )
 
     def _connect(self, *, read_only: bool = False) -> sqlite3.Connection:
         conn = sqlite3.connect(
