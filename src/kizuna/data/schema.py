@@ -38,10 +38,17 @@ class Table:
         return {column.name: column.dtype for column in self.columns}
 
     def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Return ``frame`` with exactly this table's columns, dtypes and sort order, or raise."""
-        missing = [c.name for c in self.columns if c.name not in frame.columns]
+        """Return ``frame`` with exactly this table's columns, dtypes and sort order, or raise.
+
+        A missing optional column (one that may be empty) is added empty, so frames built
+        before a column was added still conform; a missing required column is a DataError.
+        """
+        missing = [c.name for c in self.columns if c.required and c.name not in frame.columns]
         if missing:
             raise DataError(f"table {self.name}: missing columns {missing}", table=self.name)
+        absent = {c.name: None for c in self.columns if c.name not in frame.columns}
+        if absent:
+            frame = frame.assign(**absent)
         out = frame[[c.name for c in self.columns]].astype(self.dtypes)
         for column in self.columns:
             if column.required and out[column.name].isna().any():
@@ -60,6 +67,25 @@ class Table:
                 table=self.name,
             )
         return out.sort_values(list(self.key), kind="stable").reset_index(drop=True)
+
+    def markdown(self) -> str:
+        """This table's section of docs/data.md (a test keeps the doc equal to it)."""
+        lines = [
+            f"### `{self.filename}`",
+            "",
+            self.description,
+            "",
+            f"Key: {', '.join(self.key)}",
+            "",
+            "| column | dtype | required | meaning |",
+            "|---|---|---|---|",
+        ]
+        for c in self.columns:
+            meaning = c.description.replace("|", "\\|")
+            lines.append(
+                f"| `{c.name}` | {c.dtype} | {'yes' if c.required else 'no'} | {meaning} |"
+            )
+        return "\n".join(lines) + "\n"
 
 
 SUPPLY = Table(
@@ -109,6 +135,13 @@ SUPPLY = Table(
             "unit", "string", "Unit with basis, e.g. 't REO', 't Co content', 'kg Ga', 'fraction'"
         ),
         Column("estimated", "boolean", "True when the source marks the figure as an estimate"),
+        Column(
+            "confidence",
+            "string",
+            "high | medium | low: the compiler's grade of a refining-share row (the compiled CSV's "
+            "`confidence`); empty for USGS rows, which the publisher does not grade",
+            False,
+        ),
         Column("source", "string", "Source id (see sources.csv)"),
         Column(
             "citation", "string", "Where in the source: section, statistic, sheet, revision note"

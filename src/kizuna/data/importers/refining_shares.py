@@ -1,7 +1,8 @@
 """Importer for the compiled refining / processing shares (shared/data/refining_shares).
 
 Rows stay shares (fractions), never converted to tonnages: stage ``refining``, measure
-``share``, unit ``fraction``, series = the product text, one source id per publisher.
+``share``, unit ``fraction``, series = the product text, one source id per publisher, and the
+compiler's grade (high/medium/low) in ``confidence``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ SOURCE_IDS: dict[str, str] = {
     "Stratas Advisors, Battery-Grade Manganese": "stratas-2023",
 }
 """Publisher text (prefix of the `source` column) -> Kizuna source id."""
+CONFIDENCE = ("high", "medium", "low")
+"""The compiler's grades; kept per row in the supply table's ``confidence`` column."""
 TOLERANCE = 0.0005  # shares are rounded to 4 (or 2) decimals; each group must sum to 1
 
 
@@ -45,6 +48,10 @@ def _read(path: Path) -> pd.DataFrame:
             raise DataError(f"{path.name}, line {line}: stage {row['stage']!r} in field 'stage' "
                             "(only 'refining' is supported)", file=str(path), line=line,
                             field="stage")  # fmt: skip
+        if row["confidence"] not in CONFIDENCE:
+            raise DataError(f"{path.name}, line {line}: confidence {row['confidence']!r} in field "
+                            f"'confidence' (use one of: {', '.join(CONFIDENCE)})", file=str(path),
+                            line=line, field="confidence")  # fmt: skip
     return raw
 
 
@@ -75,9 +82,9 @@ def import_refining_shares(source_dir: Path, known_minerals: set[str]) -> pd.Dat
         "is_aggregate": [is_aggregate(a) for a in areas], "area_name": raw["country"],
         "year": raw["year"].astype(int), "value": values, "value_min": None, "value_max": None,
         "value_code": None, "unit": "fraction", "estimated": False,
+        "confidence": raw["confidence"],
         "source": [source_id(r["source"], file=path.name, line=n) for n, r in records(raw)],
-        "citation": raw["source_detail"] + " (kind: " + raw["kind"] + "; confidence: "
-        + raw["confidence"] + ")",
+        "citation": raw["source_detail"] + " (kind: " + raw["kind"] + ")",
     })  # fmt: skip
     _check_sums(frame, path.name)
     return frame

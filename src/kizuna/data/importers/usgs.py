@@ -164,6 +164,7 @@ def _row(line: int, cells: dict[str, str], mapping: UsgsMapping, file: str) -> d
         "value_code": parsed.code,
         "unit": mapping.unit,
         "estimated": is_estimated(cells["Notes"]),
+        "confidence": None,  # USGS does not grade its figures
         "source": SOURCE_ID,
         "citation": f"MCS 2026, {cells['Section'].strip()}: {cells['Statistics_detail'].strip()}",
     }
