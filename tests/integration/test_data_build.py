@@ -3,26 +3,21 @@ bad input fails loudly without touching the output folder."""
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from kizuna.data.build import build_tables, default_tables_dir, write_tables
+from kizuna.data.build import MANIFEST, build_tables, default_tables_dir, write_tables
 from kizuna.data.bundle import load_dataset
+from kizuna.data.testing import shared_data_dir
 from kizuna.errors import DataError
-
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
 
 @pytest.fixture(scope="module")
 def shared_data() -> Path:
-    if not SHARED.is_dir():
-        if os.environ.get("KIZUNA_CI"):
-            pytest.fail(f"KIZUNA_CI is set but the source folder {SHARED} is missing")
-        pytest.skip(f"source folder {SHARED} is not available")
-    return SHARED
+    return shared_data_dir()
 
 
 @pytest.fixture
@@ -36,10 +31,70 @@ def sources_copy(shared_data: Path, tmp_path: Path) -> Path:
 def test_a_rebuild_from_shared_data_equals_the_shipped_tables_byte_for_byte(shared_data, tmp_path):
     out = write_tables(build_tables(shared_data), tmp_path / "tables")
     shipped = default_tables_dir()
-    names = sorted(p.name for p in shipped.glob("*.csv"))
-    assert names == sorted(p.name for p in out.glob("*.csv"))
+    names = sorted(p.name for p in shipped.iterdir() if p.name != "__pycache__")
+    assert MANIFEST in names
+    assert names == sorted(p.name for p in out.iterdir())
     for name in names:
         assert (out / name).read_bytes() == (shipped / name).read_bytes(), name
+
+
+def test_the_refining_shares_keep_the_compilers_confidence_and_usgs_rows_have_none(shared_data):
+    supply = build_tables(shared_data)["supply"]
+    shares = supply[supply["measure"] == "share"]
+    assert set(shares["confidence"]) == {"high", "medium", "low"}
+    assert supply.loc[supply["measure"] != "share", "confidence"].isna().all()
+    manganese = shares[shares["mineral"] == "manganese"]
+    assert set(manganese["confidence"]) == {"low"}
+
+
+def test_a_confidence_grade_outside_high_medium_low_names_the_line(sources_copy):
+    path = sources_copy / "refining_shares" / "refining_shares.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[1] = lines[1].rsplit(",", 1)[0] + ",certain"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        build_tables(sources_copy)
+    assert info.value.fields["field"] == "confidence"
+    assert "'certain'" in str(info.value)
+
+
+def _kizuna(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    from kizuna.cli.main import run
+
+    try:
+        run(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_kizuna_data_build_refuses_a_folder_that_is_not_a_tables_folder(
+    shared_data, tmp_path, capsys
+):
+    docs = tmp_path / "mydocs"
+    docs.mkdir()
+    (docs / "thesis.txt").write_text("years of work", encoding="utf-8")
+    code, _, err = _kizuna(capsys, "data", "build", "--from", str(shared_data), "--out", str(docs))
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1
+    assert "not a Kizuna tables folder" in err and "thesis.txt" in err
+    assert [p.name for p in docs.iterdir()] == ["thesis.txt"]
+    assert (docs / "thesis.txt").read_text(encoding="utf-8") == "years of work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mydocs"]
+
+
+def test_kizuna_data_build_replaces_a_tables_folder_it_wrote(shared_data, tmp_path, capsys):
+    out = tmp_path / "tables"
+    for _ in range(2):
+        code, _, err = _kizuna(
+            capsys, "data", "build", "--from", str(shared_data), "--out", str(out), "--json"
+        )
+        assert code == 0, err
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["tables"][0]["table"] == "supply"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]
 
 
 def test_a_written_folder_loads_with_schema_dtypes(shared_data, tmp_path):

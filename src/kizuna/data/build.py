@@ -2,12 +2,18 @@
 
 ``build_tables(source_dir)`` runs every importer on a folder laid out like ``shared/data``
 (``usgs_mcs2026/``, ``wgi/``, ``critical_mineral_lists/``, ``refining_shares/``) and returns
-the tables conformed to their schemas. ``write_tables`` writes them to a temporary folder
-next to the target and renames it into place, so a failed build never leaves partial output.
+the tables conformed to their schemas. ``write_tables`` writes them, with a ``MANIFEST.json``
+(table names, files, row counts, sha256), to a temporary folder next to the target and renames
+it into place, so a failed build never leaves partial output. It only ever replaces a folder
+that holds Kizuna tables and nothing else: any other folder is refused before anything is
+written, so pointing ``--out`` at the wrong place cannot delete a user's files.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import shutil
 import tempfile
 from importlib import resources
@@ -22,7 +28,10 @@ from kizuna.data.importers.usgs import import_usgs
 from kizuna.data.importers.wgi import import_wgi
 from kizuna.data.reference import reference
 from kizuna.data.schema import GOVERNANCE, LIST_MEMBERS, LISTS, SOURCES, SUPPLY, TABLES
-from kizuna.errors import DataError
+from kizuna.errors import DataError, InputError
+
+MANIFEST = "MANIFEST.json"
+MANIFEST_FORMAT = 1
 
 SOURCE_ROWS: tuple[dict[str, str | None], ...] = (
     {"source": "usgs-mcs2026", "publisher": "U.S. Geological Survey",
@@ -87,19 +96,87 @@ def default_tables_dir() -> Path:
     return Path(str(resources.files("kizuna.data").joinpath("tables")))
 
 
+def table_files() -> frozenset[str]:
+    """The names a Kizuna tables folder may hold: each table's CSV and the manifest."""
+    return frozenset({MANIFEST, *(table.filename for table in TABLES)})
+
+
+def check_output_dir(target: Path) -> None:
+    """Refuse ``target`` unless it is absent, empty or a Kizuna tables folder (nothing else).
+
+    ``write_tables`` replaces the whole folder, so anything else in it would be lost; this is
+    checked before anything is written.
+    """
+    target = Path(target)
+    if not target.exists() and not target.is_symlink():
+        return
+    if not target.is_dir() or target.is_symlink():
+        raise _refusal(target, "it exists and is not a folder")
+    foreign = _foreign_entries(target)
+    if foreign:
+        raise _refusal(target, "it is not a Kizuna tables folder", foreign)
+
+
+def _foreign_entries(folder: Path) -> list[str]:
+    """Names in ``folder`` that are not Kizuna table files (sorted)."""
+    return sorted(p.name for p in folder.iterdir() if not _is_table_file(p))
+
+
+def _is_table_file(path: Path) -> bool:
+    return path.name in table_files() and path.is_file() and not path.is_symlink()
+
+
+def _refusal(target: Path, why: str, foreign: list[str] | None = None) -> InputError:
+    if foreign:
+        more = f" and {len(foreign) - 3} more" if len(foreign) > 3 else ""
+        why += f" (it holds {', '.join(foreign[:3])}{more})"
+    return InputError(
+        f"refusing to write tables to {target}: {why}",
+        hint="choose a new or empty folder, or one written by kizuna data build",
+        path=str(target),
+        foreign=foreign or [],
+    )
+
+
+def manifest_text(files: dict[str, bytes], rows: dict[str, int]) -> str:
+    """The manifest of a tables folder: deterministic JSON (no dates), one entry per table."""
+    entries = [
+        {
+            "table": table.name,
+            "file": table.filename,
+            "rows": rows[table.name],
+            "sha256": hashlib.sha256(files[table.filename]).hexdigest(),
+        }
+        for table in TABLES
+    ]
+    body = {"format": MANIFEST_FORMAT, "written_by": "kizuna data build", "tables": entries}
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
 def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path | None = None) -> Path:
-    """Write every table as CSV into ``out_dir`` atomically; return the folder written."""
+    """Write every table as CSV plus ``MANIFEST.json`` into ``out_dir`` atomically.
+
+    Returns the folder written. Raises ``InputError`` (writing nothing) when ``out_dir`` exists
+    and holds anything but Kizuna table files.
+    """
     target = Path(out_dir) if out_dir is not None else default_tables_dir()
     missing = [t.name for t in TABLES if t.name not in tables]
     if missing:
         raise DataError(f"cannot write tables: missing {missing}", field="tables")
+    check_output_dir(target)
+    files: dict[str, bytes] = {}
+    rows: dict[str, int] = {}
+    for table in TABLES:
+        frame = table.conform(tables[table.name])
+        files[table.filename] = to_csv_text(table, frame).encode("utf-8")
+        rows[table.name] = len(frame)
+    files[MANIFEST] = manifest_text(files, rows).encode("utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         staging.chmod(0o755)
-        for table in TABLES:
-            text = to_csv_text(table, table.conform(tables[table.name]))
-            (staging / table.filename).write_bytes(text.encode("utf-8"))
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
         _swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -115,8 +192,20 @@ def _swap_into_place(staging: Path, target: Path) -> None:
     retired.rmdir()
     target.rename(retired)
     try:
+        foreign = _foreign_entries(retired)  # a file may have appeared since the first check
+        if foreign:
+            raise _refusal(target, "it is not a Kizuna tables folder", foreign)
         staging.rename(target)
-    except OSError:
+    except BaseException:
         retired.rename(target)
         raise
-    shutil.rmtree(retired, ignore_errors=True)
+    _remove_tables_folder(retired)
+
+
+def _remove_tables_folder(folder: Path) -> None:
+    """Delete a retired tables folder: its table files only, never anything else."""
+    for path in folder.iterdir():
+        if _is_table_file(path):
+            path.unlink()
+    with contextlib.suppress(OSError):  # something foreign appeared: keep it, and the folder
+        folder.rmdir()
