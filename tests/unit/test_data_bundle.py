@@ -105,6 +105,81 @@ def test_missing_reason_explains_absent_stages(dataset):
     assert reason == "USGS MCS 2026 has no world production table for germanium"
 
 
+@pytest.mark.parametrize(
+    ("mineral", "stage", "expected"),
+    [
+        ("platinum-group-metals", "mining",
+         "USGS MCS 2026 gives reserves but no world production table for platinum-group metals; "
+         "USGS gives mine production per metal (see platinum, palladium)"),
+        ("cesium", "mining",
+         "USGS MCS 2026 gives reserves but no world production table for cesium"),
+        ("aluminium", "mining",
+         "USGS MCS 2026 has no world mine production table for aluminium; its supply figures are "
+         "at the refining stage (Smelter production); aluminium is smelted from alumina, which is "
+         "refined from bauxite, the mined ore (see bauxite)"),
+        ("alumina", "mining",
+         "USGS MCS 2026 has no world mine production table for alumina; its supply figures are "
+         "at the refining stage (Alumina, refinery production); alumina is refined from bauxite, "
+         "the mined ore (see bauxite)"),
+        ("bauxite", "refining",
+         "USGS MCS 2026 has no world refinery or smelter production table for bauxite, and the "
+         "compiled refining shares do not cover it; its supply figures are at the mining stage "
+         "(Bauxite, mine production); bauxite is refined into alumina, which is smelted into "
+         "aluminium (see alumina, aluminium)"),
+        ("gallium", "mining",
+         "USGS MCS 2026 has no world mine production table for gallium; its supply figures are "
+         "at the refining stage (Primary production)"),
+        ("gold", "refining",
+         "USGS MCS 2026 has no world refinery or smelter production table for gold, and the "
+         "compiled refining shares do not cover it; its supply figures are at the mining stage "
+         "(Mine production)"),
+        ("neodymium", "mining",
+         "USGS MCS 2026 has no world production table for neodymium; rare earths are reported as "
+         "a group (see rare-earths)"),
+        ("uranium", "mining",
+         "USGS MCS 2026 has no world production table for uranium; the Mineral Commodity "
+         "Summaries cover nonfuel minerals only"),
+    ],
+)  # fmt: skip
+def test_missing_reasons_say_what_the_sources_have_and_where_to_look(
+    dataset, mineral, stage, expected
+):
+    assert dataset.missing_reason(mineral, stage) == expected
+
+
+def test_reserves_and_capacity_do_not_count_as_supply_data(dataset):
+    supply = dataset.supply
+    pgm = supply[supply["mineral"] == "platinum-group-metals"]
+    assert set(pgm["measure"]) == {"reserves"}
+    assert dataset.missing_reason("platinum-group-metals", "mining") is not None
+
+
+def test_every_mineral_and_stage_without_supply_figures_has_a_specific_reason(dataset):
+    supply = dataset.supply
+    for slug, mineral in dataset.minerals.items():
+        for stage in ("mining", "refining"):
+            reason = dataset.missing_reason(slug, stage)
+            if reason is None:
+                continue
+            assert "\n" not in reason
+            if mineral.group == "category":
+                assert "product category" in reason
+                continue
+            assert reason.startswith("USGS MCS 2026 ")
+            has_reserves = bool(
+                ((supply["mineral"] == slug) & (supply["measure"] == "reserves")).any()
+            )
+            assert ("gives reserves" in reason) == (has_reserves and stage == "mining"), slug
+
+
+def test_every_pointer_leads_to_a_mineral_with_data(dataset):
+    with_data = set(dataset.supply["mineral"])
+    for (slug, stage), pointer in dataset.supply_pointers.items():
+        assert dataset.missing_reason(slug, stage) is not None, (slug, stage)
+        for target in pointer.see:
+            assert target in with_data, f"{slug} points to {target}, which has no data either"
+
+
 def test_country_name_and_groups(dataset):
     assert dataset.country_name("PRK") == "North Korea"
     assert "CHN" in dataset.groups["concern"].members

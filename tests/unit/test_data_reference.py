@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from kizuna.data.importers.lists import mineral_index, resolve_entry
 from kizuna.data.reference import reference
+from kizuna.data.testing import shared_data_dir
 from kizuna.errors import InputError
 from kizuna.model.countries import country_name, is_aggregate, to_iso3, wgi_to_iso3
-
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-USGS = SHARED / "usgs_mcs2026" / "MCS2026_Commodities_Data.csv"
 
 EXPECTED = {
     "Congo (Kinshasa)": "COD", "Congo (Brazzaville)": "COG", "Burma": "MMR",
@@ -31,9 +27,8 @@ def test_country_names_resolve_to_the_intended_code(name, code):
 
 
 def test_every_usgs_world_table_country_resolves():
-    if not USGS.exists():
-        pytest.skip("shared/data is not available")
-    raw = pd.read_csv(USGS, encoding="cp1252", dtype=str, keep_default_na=False)
+    usgs = shared_data_dir() / "usgs_mcs2026" / "MCS2026_Commodities_Data.csv"
+    raw = pd.read_csv(usgs, encoding="cp1252", dtype=str, keep_default_na=False)
     names = set(raw.loc[raw["Section"].str.startswith("World"), "Country"])
     resolved = {name: to_iso3(name) for name in names}
     assert len(resolved) > 100
@@ -87,3 +82,23 @@ def test_groups_are_data_with_sources():
     assert len(groups["eu27"].members) == 27
     assert groups["concern"].members == frozenset({"CHN", "RUS", "PRK", "IRN"})
     assert all(group.source for group in groups.values())
+
+
+def test_the_shared_data_helper_fails_in_ci_and_skips_elsewhere(monkeypatch, tmp_path):
+    monkeypatch.setenv("KIZUNA_SHARED_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("KIZUNA_CI", "1")
+    with pytest.raises(pytest.fail.Exception, match="KIZUNA_CI is set"):
+        shared_data_dir()
+    monkeypatch.delenv("KIZUNA_CI")
+    with pytest.raises(pytest.skip.Exception, match="nowhere"):
+        shared_data_dir()
+    monkeypatch.setenv("KIZUNA_SHARED_DATA", str(tmp_path))
+    assert shared_data_dir() == tmp_path
+
+
+def test_supply_pointers_name_known_slugs_and_stages():
+    pointers = reference().supply_pointers
+    assert pointers[("platinum-group-metals", "mining")].see == ("platinum", "palladium")
+    assert pointers[("aluminium", "mining")].see == ("bauxite",)
+    minerals = reference().minerals
+    assert all(slug in minerals for pointer in pointers.values() for slug in pointer.see)

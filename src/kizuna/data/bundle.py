@@ -16,13 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from kizuna.data.csvio import read_table
-from kizuna.data.reference import reference
+from kizuna.data.reference import SupplyPointer, reference
 from kizuna.data.schema import GOVERNANCE, LIST_MEMBERS, LISTS, SOURCES, SUPPLY, Table
 from kizuna.errors import DataError, NotFoundError
 from kizuna.model import countries
 from kizuna.model.types import STAGES, CountryGroup, Mineral
-
-_STAGE_TABLES = {"mining": "world production", "refining": "world refinery or smelter production"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +34,7 @@ class Dataset:
     sources: pd.DataFrame
     minerals: dict[str, Mineral]
     groups: dict[str, CountryGroup]
+    supply_pointers: dict[tuple[str, str], SupplyPointer] = field(default_factory=dict)
     _names: dict[str, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -65,27 +64,72 @@ class Dataset:
         return countries.country_name(iso3)
 
     def missing_reason(self, mineral: str, stage: str) -> str | None:
-        """Why there is no supply figure for ``mineral`` at ``stage``; None when data exist."""
+        """Why there is no supply figure for ``mineral`` at ``stage``; None when data exist.
+
+        Supply figures are production tonnages (and, at the refining stage, published shares);
+        reserves and capacity are not. The sentence says which tables the sources do have,
+        where the mineral's figures are instead (another stage, or other slugs) and why.
+        """
         item = self.mineral(mineral)
         if stage not in STAGES:
             raise NotFoundError(
                 f"unknown stage {stage!r}", hint=f"use one of: {', '.join(STAGES)}", field="stage"
             )
-        rows = self.supply[(self.supply["mineral"] == item.slug) & (self.supply["stage"] == stage)]
-        has_number = rows[["value", "value_min", "value_max"]].notna().any(axis=1)
-        if bool(has_number.any()):
+        ours = self.supply[self.supply["mineral"] == item.slug]
+        rows = ours[(ours["stage"] == stage) & ours["measure"].isin(_SUPPLY_MEASURES[stage])]
+        if bool(rows[["value", "value_min", "value_max"]].notna().any(axis=1).any()):
             return None
         if item.group == "category":
             return f"{item.name} is a product category, not a mineral; it has no supply data"
+        name = item.name.lower()
         if len(rows):
             codes = ", ".join(sorted(set(rows["value_code"].dropna())))
-            return f"the sources give no figures for {item.name.lower()} {stage} (codes: {codes})"
-        reason = f"USGS MCS 2026 has no {_STAGE_TABLES[stage]} table for {item.name.lower()}"
-        if stage == "refining":
-            reason += ", and the compiled refining shares do not cover it"
-        if item.group == "rare-earths":
-            reason += "; rare earths are reported as a group (see rare-earths)"
-        return reason
+            return f"the sources give no figures for {name} {stage} (codes: {codes})"
+        other = "refining" if stage == "mining" else "mining"
+        elsewhere = _supply_series(ours, other)
+        parts = [_no_table(name, stage, ours, elsewhere is not None)]
+        if elsewhere is not None:
+            parts.append(f"its supply figures are at the {other} stage ({elsewhere})")
+        pointer = self.supply_pointers.get((item.slug, stage))
+        if pointer is not None:
+            see = f" (see {', '.join(pointer.see)})" if pointer.see else ""
+            parts.append(pointer.note + see)
+        elif item.group == "rare-earths" and not len(ours):
+            parts.append("rare earths are reported as a group (see rare-earths)")
+        return "; ".join(parts)
+
+
+_SUPPLY_MEASURES = {"mining": ("production",), "refining": ("production", "share")}
+"""The measures that count as supply figures for a stage (not reserves, not capacity)."""
+
+
+def _supply_series(rows: pd.DataFrame, stage: str) -> str | None:
+    """The name of the series with figures at ``stage`` (production first, headline first)."""
+    rows = rows[rows["stage"] == stage]
+    for measure in _SUPPLY_MEASURES[stage]:
+        numbers = rows[["value", "value_min", "value_max"]].notna().any(axis=1)
+        found = rows[(rows["measure"] == measure) & numbers]
+        if len(found):
+            ranked = found.sort_values("headline", ascending=False, kind="stable")
+            return str(ranked["series"].iat[0])
+    return None
+
+
+def _no_table(name: str, stage: str, rows: pd.DataFrame, elsewhere: bool) -> str:
+    """'USGS MCS 2026 has no ... table for X' naming the tables it has at that stage."""
+    if stage == "mining":
+        table = "world mine production" if elsewhere else "world production"
+    else:
+        table = "world refinery or smelter production"
+    present = rows[rows["stage"] == stage]
+    other = [m for m in ("reserves", "capacity") if bool((present["measure"] == m).any())]
+    if other:
+        text = f"USGS MCS 2026 gives {' and '.join(other)} but no {table} table for {name}"
+    else:
+        text = f"USGS MCS 2026 has no {table} table for {name}"
+    if stage == "refining":
+        text += ", and the compiled refining shares do not cover it"
+    return text
 
 
 def _read_all(tables_dir: Path | None) -> dict[str, pd.DataFrame]:
@@ -117,6 +161,7 @@ def _load(tables_dir: str | None) -> Dataset:
         sources=frames[SOURCES.name],
         minerals=dict(ref.minerals),
         groups=dict(ref.groups),
+        supply_pointers=dict(ref.supply_pointers),
     )
 
 

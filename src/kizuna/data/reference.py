@@ -41,6 +41,14 @@ class ListSpec:
 
 
 @dataclass(frozen=True)
+class SupplyPointer:
+    """Why a mineral has no supply figures at a stage, and which slugs hold them instead."""
+
+    note: str
+    see: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Reference:
     minerals: dict[str, Mineral]
     usgs: tuple[UsgsMapping, ...]
@@ -48,6 +56,7 @@ class Reference:
     groups: dict[str, CountryGroup]
     lists: tuple[ListSpec, ...]
     list_expansions: dict[str, tuple[str, ...]]
+    supply_pointers: dict[tuple[str, str], SupplyPointer]  # (slug, stage) -> pointer
 
 
 def _load_yaml(filename: str) -> dict[str, Any]:
@@ -109,6 +118,26 @@ def _check_unique(minerals: dict[str, Mineral], usgs: tuple[UsgsMapping, ...]) -
             headlines.add(key)
 
 
+def _supply_pointers(
+    raw: list[dict[str, Any]], minerals: dict[str, Mineral]
+) -> dict[tuple[str, str], SupplyPointer]:
+    pointers: dict[tuple[str, str], SupplyPointer] = {}
+    for entry in raw:
+        slug, see = str(entry["slug"]), tuple(str(s) for s in entry.get("see") or ())
+        unknown = [s for s in (slug, *see) if s not in minerals]
+        stages = [str(stage) for stage in entry["stages"]]
+        if unknown or not set(stages) <= set(STAGES):
+            raise DataError(
+                f"minerals.yaml: supply pointer for {slug!r} names unknown slugs {unknown} or "
+                f"stages {stages}",
+                file="minerals.yaml",
+                field="supply_pointers",
+            )
+        for stage in stages:
+            pointers[(slug, stage)] = SupplyPointer(" ".join(str(entry["note"]).split()), see)
+    return pointers
+
+
 def _groups(raw: dict[str, Any]) -> dict[str, CountryGroup]:
     groups: dict[str, CountryGroup] = {}
     for entry in raw["groups"]:
@@ -160,4 +189,5 @@ def reference() -> Reference:
         groups=_groups(_load_yaml("groups.yaml")),
         lists=lists,
         list_expansions=expansions,
+        supply_pointers=_supply_pointers(raw_minerals.get("supply_pointers") or [], minerals),
     )
