@@ -41,6 +41,83 @@ def _stage_label(stage: str) -> str:
     return {"mining": "Mine production", "refining": "Refining"}.get(stage, stage.capitalize())
 
 
+@dataclass
+class Bars:
+    """The bars of one chart, largest first: the top countries, then "All others"."""
+
+    labels: list[str]
+    values: list[float]
+    texts: list[str]
+    colours: list[str]
+    is_share: bool
+    unit: str
+
+
+def profile_bars(
+    profile: Mapping[str, Any], highlight: Collection[str], top: int = TOP_COUNTRIES
+) -> Bars:
+    """The largest producers of a profile, and the rest of the world as one grey bar.
+
+    Countries come sorted by value from the library. Published shares are drawn in percent,
+    tonnages in their unit. Where USGS gives no
+    additive world total (shares are null), bars are the values and no rest bar is drawn.
+    """
+    is_share = profile.get("basis") == "share"
+    shown = list(profile.get("countries") or [])[:top]  # the library sorts by value
+    shares = [row.get("share") for row in shown]
+    bars = Bars(
+        labels=[str(row.get("name") or row.get("iso3")) for row in shown],
+        values=[float((row.get("share") or 0.0) * 100 if is_share else row.get("value") or 0.0)
+                for row in shown],
+        texts=[fmt_share(share) if share is not None else fmt_number(row.get("value"))
+               for share, row in zip(shares, shown, strict=True)],
+        colours=[CONCERN_COLOUR if row.get("iso3") in highlight else OTHER_COLOUR
+                 for row in shown],
+        is_share=is_share,
+        unit=str(profile.get("unit") or ""),
+    )
+    if shown and all(share is not None for share in shares):
+        rest = 1.0 - sum(float(share) for share in shares if share is not None)
+        if rest > 0.005:
+            total = profile.get("world_total")
+            bars.labels.append("All others")
+            bars.values.append(rest * 100 if is_share else rest * float(total or 0.0))
+            bars.texts.append(fmt_share(rest))
+            bars.colours.append(RESIDUAL_COLOUR)
+    return bars
+
+
+def bar_figure(bars: Bars) -> go.Figure:
+    """A horizontal Plotly bar chart, largest bar on top, styled like the pages."""
+    hover = ("%{y}: %{text}<extra></extra>" if bars.is_share
+             else "%{y}: %{customdata} " + bars.unit + " (%{text})<extra></extra>")
+    figure = go.Figure(
+        go.Bar(
+            x=bars.values[::-1],
+            y=bars.labels[::-1],
+            orientation="h",
+            marker={"color": bars.colours[::-1]},
+            text=bars.texts[::-1],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=[fmt_number(v) for v in bars.values[::-1]],
+            hovertemplate=hover,
+        )
+    )
+    figure.update_layout(
+        height=max(260, 34 * len(bars.labels) + 90),
+        margin={"l": 10, "r": 60, "t": 10, "b": 50},
+        font={"family": FONT, "size": 13, "color": "#1d2733"},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        xaxis={"title": {"text": "Share of world total (%)" if bars.is_share else bars.unit},
+               "gridcolor": "#e3e7ec", "zeroline": False},
+        yaxis={"automargin": True},
+        showlegend=False,
+    )
+    return figure
+
+
 def profile_chart(
     profile: Mapping[str, Any],
     *,
@@ -51,71 +128,26 @@ def profile_chart(
     top: int = TOP_COUNTRIES,
 ) -> Chart:
     """A horizontal bar chart of the largest producers in a mineral profile."""
-    is_share = profile.get("basis") == "share"
-    countries = sorted(profile.get("countries") or [], key=lambda row: -(row.get("share") or 0.0))
-    shown = countries[:top]
-    labels = [str(row.get("name") or row.get("iso3")) for row in shown]
-    shares = [float(row.get("share") or 0.0) for row in shown]
-    if is_share:
-        values = [share * 100 for share in shares]
-    else:
-        values = [float(row.get("value") or 0.0) for row in shown]
-    colours = [CONCERN_COLOUR if row.get("iso3") in highlight else OTHER_COLOUR for row in shown]
-    rest_share = 1.0 - sum(shares) if countries else 0.0
-    if rest_share > 0.005:
-        labels.append("All others")
-        shares.append(rest_share)
-        total = profile.get("world_total")
-        rest_value = rest_share * float(total) if total else 0.0
-        values.append(rest_share * 100 if is_share else rest_value)
-        colours.append(RESIDUAL_COLOUR)
-
-    unit = str(profile.get("unit") or "")
-    axis_title = "Share of world total (%)" if is_share else unit
-    texts = [fmt_share(s) for s in shares]
-    figure = go.Figure(
-        go.Bar(
-            x=values[::-1],
-            y=labels[::-1],
-            orientation="h",
-            marker={"color": colours[::-1]},
-            text=texts[::-1],
-            textposition="outside",
-            cliponaxis=False,
-            customdata=[fmt_number(v) for v in values[::-1]],
-            hovertemplate=(
-                "%{y}: %{text}<extra></extra>"
-                if is_share
-                else "%{y}: %{customdata} " + unit + " (%{text})<extra></extra>"
-            ),
-        )
-    )
-    figure.update_layout(
-        height=max(260, 34 * len(labels) + 90),
-        margin={"l": 10, "r": 60, "t": 10, "b": 50},
-        font={"family": FONT, "size": 13, "color": "#1d2733"},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        xaxis={"title": {"text": axis_title}, "gridcolor": "#e3e7ec", "zeroline": False},
-        yaxis={"automargin": True},
-        showlegend=False,
-    )
+    bars = profile_bars(profile, highlight, top)
     name = str(profile.get("name") or profile.get("mineral") or "")
     year = profile.get("year")
     series = profile.get("series") or _stage_label(str(profile.get("stage", "")))
     title = f"{name} — {series}, {year}"
-    leaders = ", ".join(f"{label} {text}" for label, text in zip(labels[:3], texts, strict=False))
-    alt = f"Bar chart of {title}, share of world total by country: {leaders}."
+    leaders = ", ".join(
+        f"{label} {text}" for label, text in zip(bars.labels[:3], bars.texts, strict=False)
+    )
+    measured = "share of world total" if profile.get("top1_share") is not None else bars.unit
+    alt = f"Bar chart of {title}, {measured} by country: {leaders}."
     if highlight_name:
         alt += f" Red bars are {highlight_name}."
     return Chart(
         dom_id=dom_id,
-        figure_json=figure.to_json().replace("</", "<\\/"),
+        figure_json=bar_figure(bars).to_json().replace("</", "<\\/"),
         alt=alt,
         title=title,
         source=source_title,
-        unit="share of world total" if is_share else unit,
+        unit="share of world total" if bars.is_share else bars.unit,
         year=year,
         estimated=bool(profile.get("estimated")),
-        basis="share" if is_share else "tonnage",
+        basis="share" if bars.is_share else "tonnage",
     )
