@@ -26,6 +26,17 @@ def default_store_url() -> str:
     return f"sqlite:///{Path(platformdirs.user_data_dir(APP_NAME)) / 'kizuna.db'}"
 
 
+def open_store_for(url: str) -> Any:
+    """Open the store at ``url``; only the default store's directory is created if missing.
+
+    A typo'd ``--store sqlite:////wrong/dir/x.db`` fails with a clear error instead of
+    creating directories, while a fresh machine's default store just works.
+    """
+    from kizuna.store import open_store  # noqa: PLC0415 - settings stay import-light
+
+    return open_store(url, create_parent=url == default_store_url())
+
+
 def _meta(description: str, *, low: float | None = None, high: float | None = None
           ) -> dict[str, Any]:
     return {"description": description, "low": low, "high": high}

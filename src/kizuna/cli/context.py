@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kizuna.settings import Settings, load_settings
+from kizuna.settings import Settings, load_settings, open_store_for
 
 if TYPE_CHECKING:
     from kizuna.data.bundle import Dataset
@@ -43,9 +43,7 @@ class CliState:
     @contextmanager
     def store(self, url: str | None = None) -> Iterator[Store]:
         """Open the store at ``url`` (a command's own --store) or the configured one."""
-        from kizuna.store import open_store
-
-        with open_store(self.settings(store=url).store) as opened:
+        with open_store_for(self.settings(store=url).store) as opened:
             yield opened
 
     def groups(self, store: Store) -> dict[str, CountryGroup]:

@@ -24,10 +24,17 @@ def build_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Import USGS MCS 2026, WGI, the critical-mineral lists and refining shares."""
-    from kizuna.data.build import build_tables, default_tables_dir, write_tables
+    from kizuna.data.build import (
+        build_tables,
+        check_output_dir,
+        default_tables_dir,
+        write_tables,
+    )
 
+    destination = out or default_tables_dir()
+    check_output_dir(destination)  # refuse a foreign folder before the build, not after
     tables = build_tables(source)
-    target = write_tables(tables, out or default_tables_dir())
+    target = write_tables(tables, destination)
     summary = {name: len(frame) for name, frame in tables.items()}
     if as_json:
         print_json({"out": str(target), "tables": summary})

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from kizuna.minerals.groups import effective_groups
-from kizuna.settings import Settings
-from kizuna.store import open_store
+from kizuna.settings import Settings, open_store_for
 
 if TYPE_CHECKING:
     from kizuna.data.bundle import Dataset
@@ -55,7 +54,7 @@ class WebContext:
     def open_store(self) -> None:
         """Open ``settings.store`` unless a store was given."""
         if self.store is None and self._owns_store:
-            self.store = open_store(self.settings.store)
+            self.store = open_store_for(self.settings.store)
 
     def close_store(self) -> None:
         """Close the store if this app opened it (a store passed in belongs to the caller)."""
