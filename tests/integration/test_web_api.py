@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from kizuna.settings import Settings
 from kizuna.web.app import create_app
 from kizuna.web.client import WebClient
+from kizuna.web.schemas import (
+    ConcentrationRow,
+    CountryFigure,
+    CountryGroup,
+    CriticalList,
+    MineralProfile,
+    MineralSummary,
+    Source,
+)
 
 PROFILE_KEYS = {
     "mineral", "stage", "year", "unit", "source", "world_total", "hhi", "top1_share",
@@ -144,3 +156,106 @@ def test_group_edits_in_the_store_reach_the_api() -> None:
     cobalt = next(row for row in rows if row["mineral"] == "cobalt")
     assert cobalt["group"] == "pact" and cobalt["group_share"] > 0
     store.close()
+
+
+# Response models: /docs shows real schemas, with the library's field names.
+
+SCHEMA_OF = {
+    "/api/minerals": "MineralSummary",
+    "/api/minerals/{mineral}": "MineralProfile",
+    "/api/concentration": "ConcentrationRow",
+    "/api/groups": "CountryGroup",
+    "/api/lists": "CriticalList",
+    "/api/sources": "Source",
+}
+
+
+@pytest.fixture(scope="module")
+def openapi(client: WebClient) -> dict[str, Any]:
+    schema: dict[str, Any] = client.get("/openapi.json").json()
+    return schema
+
+
+def _properties(openapi: dict[str, Any], name: str) -> set[str]:
+    return set(openapi["components"]["schemas"][name]["properties"])
+
+
+@pytest.mark.parametrize(("path", "name"), SCHEMA_OF.items())
+def test_each_api_route_declares_its_response_schema(
+    openapi: dict[str, Any], path: str, name: str
+) -> None:
+    content = openapi["paths"][path]["get"]["responses"]["200"]["content"]
+    schema = content["application/json"]["schema"]
+    ref = schema.get("$ref") or schema["items"]["$ref"]
+    assert ref == f"#/components/schemas/{name}"
+
+
+def test_schemas_have_exactly_the_librarys_field_names(openapi: dict[str, Any]) -> None:
+    from kizuna.data.schema import LISTS, SOURCES
+    from kizuna.minerals.concentration import PROFILE_KEYS, TABLE_COLUMNS
+    from kizuna.model import CountryGroup
+
+    assert _properties(openapi, "MineralProfile") == set(PROFILE_KEYS)
+    assert _properties(openapi, "ConcentrationRow") == set(TABLE_COLUMNS)
+    assert _properties(openapi, "CriticalList") == {c.name for c in LISTS.columns}
+    assert _properties(openapi, "Source") == {c.name for c in SOURCES.columns}
+    assert _properties(openapi, "CountryGroup") == {f.name for f in fields(CountryGroup)}
+    assert _properties(openapi, "MineralSummary") == {
+        "slug", "name", "symbol", "group", "lists", "status", "category"
+    }
+    profile = openapi["components"]["schemas"]["MineralProfile"]["properties"]
+    assert profile["countries"]["items"] == {"$ref": "#/components/schemas/CountryFigure"}
+    nullable = {"anyOf", "type"} & set(profile["hhi"])
+    assert nullable == {"anyOf"}, "hhi is null where shares are not computed"
+
+
+def _undeclared(model: type[BaseModel], record: dict[str, Any]) -> set[str]:
+    return set(record) - set(model.model_fields)
+
+
+@pytest.mark.parametrize("stage", ["mining", "refining"])
+def test_every_profile_validates_and_has_no_undeclared_keys(client: WebClient, stage: str) -> None:
+    for mineral in (row["slug"] for row in client.get("/api/minerals").json()):
+        response = client.get(f"/api/minerals/{mineral}", params={"stage": stage})
+        assert response.status_code == 200, (mineral, response.text)
+        body = response.json()
+        MineralProfile.model_validate(body)
+        assert _undeclared(MineralProfile, body) == set(), mineral
+        for country in body["countries"]:
+            assert _undeclared(CountryFigure, country) == set(), mineral
+
+
+def test_profile_json_is_the_librarys_profile_unchanged(client: WebClient) -> None:
+    from kizuna.data.bundle import load_dataset
+    from kizuna.minerals.concentration import mineral_profile
+    from kizuna.web.formatting import jsonable
+
+    for stage in ("mining", "refining"):
+        expected = jsonable(mineral_profile(load_dataset(), "rare-earths", stage=stage))
+        assert client.get("/api/minerals/rare-earths", params={"stage": stage}).json() == expected
+
+
+@pytest.mark.parametrize(
+    ("path", "model"),
+    [("/api/concentration?stage=mining", ConcentrationRow),
+     ("/api/concentration?stage=refining", ConcentrationRow),
+     ("/api/minerals", MineralSummary),
+     ("/api/minerals?list=uk-2024", MineralSummary),
+     ("/api/groups", CountryGroup),
+     ("/api/lists", CriticalList),
+     ("/api/sources", Source)],
+)
+def test_list_responses_validate_against_their_models(
+    client: WebClient, path: str, model: type[BaseModel]
+) -> None:
+    rows = client.get(path).json()
+    assert rows
+    for row in rows:
+        model.model_validate(row)
+        assert _undeclared(model, row) == set()
+
+
+def test_a_profile_without_data_validates_with_nulls(client: WebClient) -> None:
+    body = client.get("/api/minerals/germanium").json()
+    profile = MineralProfile.model_validate(body)
+    assert profile.missing and profile.hhi is None and profile.wgi_year is None

@@ -13,6 +13,15 @@ from kizuna.minerals.concentration import concentration_table, mineral_profile
 from kizuna.minerals.lists import list_minerals
 from kizuna.web.context import WebContext, web_context
 from kizuna.web.formatting import frame_records, jsonable
+from kizuna.web.schemas import (
+    ConcentrationRow,
+    CountryGroup,
+    CriticalList,
+    MineralProfile,
+    MineralSummary,
+    Source,
+    rows_of,
+)
 
 Context = Annotated[WebContext, Depends(web_context)]
 Stage = Annotated[str, Query(description="Stage of supply: mining or refining")]
@@ -31,7 +40,11 @@ def api_router() -> APIRouter:
     """The ``/api`` routes."""
     router = APIRouter(prefix="/api", tags=["minerals"])
 
-    @router.get("/minerals", summary="Minerals and the critical-mineral lists naming them")
+    @router.get(
+        "/minerals",
+        summary="Minerals and the critical-mineral lists naming them",
+        response_model=list[MineralSummary],
+    )
     def minerals(
         context: Context,
         list_id: Annotated[
@@ -41,7 +54,11 @@ def api_router() -> APIRouter:
         """Each mineral's slug, name, symbol, group and the ids of the lists that name it."""
         return frame_records(list_minerals(context.dataset(), list_id))
 
-    @router.get("/minerals/{mineral}", summary="Supply profile of one mineral at one stage")
+    @router.get(
+        "/minerals/{mineral}",
+        summary="Supply profile of one mineral at one stage",
+        response_model=MineralProfile,
+    )
     def mineral(
         context: Context, mineral: MineralName, stage: Stage = "mining", year: Year = None
     ) -> Record:
@@ -57,7 +74,11 @@ def api_router() -> APIRouter:
         result: Record = jsonable(profile)
         return result
 
-    @router.get("/concentration", summary="Supply concentration of every mineral")
+    @router.get(
+        "/concentration",
+        summary="Supply concentration of every mineral",
+        response_model=list[ConcentrationRow],
+    )
     def concentration(
         context: Context, stage: Stage = "mining", year: Year = None, group: Group = "concern"
     ) -> list[Record]:
@@ -73,17 +94,25 @@ def api_router() -> APIRouter:
         )
         return frame_records(table)
 
-    @router.get("/groups", summary="Country groups (partners, countries of concern, ...)")
+    @router.get(
+        "/groups",
+        summary="Country groups (partners, countries of concern, ...)",
+        response_model=list[CountryGroup],
+    )
     def groups(context: Context) -> list[Record]:
         """Each group's id, name, ISO3 members, description and source."""
         return [jsonable(group) for group in context.groups().values()]
 
-    @router.get("/lists", summary="Official critical-mineral lists")
+    @router.get(
+        "/lists", summary="Official critical-mineral lists", response_model=rows_of(CriticalList)
+    )
     def lists(context: Context) -> list[Record]:
         """Each list's id, jurisdiction, name, year, size and completeness caveat."""
         return frame_records(context.dataset().lists)
 
-    @router.get("/sources", summary="Every source a figure cites")
+    @router.get(
+        "/sources", summary="Every source a figure cites", response_model=rows_of(Source)
+    )
     def sources(context: Context) -> list[Record]:
         """Source id, full citation, publisher, version, URL and licence."""
         result: list[Record] = jsonable(context.dataset().sources)
