@@ -80,3 +80,18 @@ def test_unknown_mineral_shows_an_error_page_with_suggestions(
     assert response is not None and response.status == 404
     assert "rare-erths" in page.locator("h1").inner_text()
     assert "rare-earths" in page.locator(".hint").inner_text()
+
+
+def test_refining_table_flags_low_coverage_and_states_the_wgi_terms(
+    page: Any, live_server: str
+) -> None:
+    page.goto(live_server + "/?stage=refining")
+    neon = page.locator('#concentration tr[data-mineral="neon"]')
+    assert neon.get_attribute("class") == "low-coverage"
+    assert neon.locator(".flag.warn").is_visible()
+    method = page.locator("#hhi-wgi-method").inner_text()
+    assert "Worldwide Governance Indicators" in method
+    assert "0–100,000" in method
+    scroll = page.locator(".table-scroll").first
+    width = scroll.evaluate("el => el.scrollWidth - el.clientWidth")
+    assert width <= 4, f"the concentration table overflows its box by {width}px at 1280px"
