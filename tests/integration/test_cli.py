@@ -9,17 +9,7 @@ from typing import Any
 
 import pytest
 
-from kizuna.cli.main import run
-
-
-def kizuna(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        run(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+from clitools import kizuna
 
 
 def kizuna_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:

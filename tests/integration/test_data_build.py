@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from clitools import kizuna
 from kizuna.data.build import MANIFEST, build_tables, default_tables_dir, write_tables
 from kizuna.data.bundle import load_dataset
 from kizuna.data.testing import shared_data_dir
@@ -58,25 +59,13 @@ def test_a_confidence_grade_outside_high_medium_low_names_the_line(sources_copy)
     assert "'certain'" in str(info.value)
 
 
-def _kizuna(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    from kizuna.cli.main import run
-
-    try:
-        run(list(args))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_kizuna_data_build_refuses_a_folder_that_is_not_a_tables_folder(
     shared_data, tmp_path, capsys
 ):
     docs = tmp_path / "mydocs"
     docs.mkdir()
     (docs / "thesis.txt").write_text("years of work", encoding="utf-8")
-    code, _, err = _kizuna(capsys, "data", "build", "--from", str(shared_data), "--out", str(docs))
+    code, _, err = kizuna(capsys, "data", "build", "--from", str(shared_data), "--out", str(docs))
     assert code == 1
     assert len(err.strip().splitlines()) == 1
     assert "not a Kizuna tables folder" in err and "thesis.txt" in err
@@ -88,7 +77,7 @@ def test_kizuna_data_build_refuses_a_folder_that_is_not_a_tables_folder(
 def test_kizuna_data_build_replaces_a_tables_folder_it_wrote(shared_data, tmp_path, capsys):
     out = tmp_path / "tables"
     for _ in range(2):
-        code, _, err = _kizuna(
+        code, _, err = kizuna(
             capsys, "data", "build", "--from", str(shared_data), "--out", str(out), "--json"
         )
         assert code == 0, err
