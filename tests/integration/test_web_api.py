@@ -259,3 +259,15 @@ def test_a_profile_without_data_validates_with_nulls(client: WebClient) -> None:
     body = client.get("/api/minerals/germanium").json()
     profile = MineralProfile.model_validate(body)
     assert profile.missing and profile.hhi is None and profile.wgi_year is None
+
+
+def test_reserves_and_another_series_can_be_asked_for(client: WebClient) -> None:
+    reserves = client.get("/api/minerals/rare-earths", params={"measure": "reserves"}).json()
+    assert reserves["measure"] == "reserves"
+    assert next(c for c in reserves["countries"] if c["iso3"] == "BRA")["value"] == 11_000_000
+    bad = client.get("/api/minerals/rare-earths", params={"measure": "vibes"})
+    assert bad.status_code == 400 and bad.json()["field"] == "measure"
+    rows = client.get("/api/concentration", params={"measure": "reserves"}).json()
+    assert rows and all(row["measure"] == "reserves" for row in rows)
+    missing = client.get("/api/minerals/cobalt", params={"series": "No such series"})
+    assert missing.status_code == 404 and "series available" in missing.json()["hint"]

@@ -31,6 +31,14 @@ Year = Annotated[
           "naming the years available"),
 ]
 Group = Annotated[str, Query(description="Country group whose combined share is reported")]
+Measure = Annotated[
+    str | None,
+    Query(description="production, capacity, reserves or share; default: production "
+          "tonnages, else published shares"),
+]
+Series = Annotated[
+    str | None, Query(description="Another series by name (see other_series in a profile)")
+]
 MineralName = Annotated[str, Path(description="Mineral slug, name or alias, e.g. rare-earths")]
 
 Record = dict[str, Any]
@@ -60,7 +68,12 @@ def api_router() -> APIRouter:
         response_model=MineralProfile,
     )
     def mineral(
-        context: Context, mineral: MineralName, stage: Stage = "mining", year: Year = None
+        context: Context,
+        mineral: MineralName,
+        stage: Stage = "mining",
+        year: Year = None,
+        measure: Measure = None,
+        series: Series = None,
     ) -> Record:
         """World total, HHI, top-country shares and the country table, with year, unit and
         source — the same JSON as ``kizuna minerals show --json``."""
@@ -69,6 +82,8 @@ def api_router() -> APIRouter:
             mineral,
             stage=stage,
             year=year,
+            measure=measure,
+            series=series,
             wgi_missing=context.settings.wgi_missing,
         )
         result: Record = jsonable(profile)
@@ -80,7 +95,11 @@ def api_router() -> APIRouter:
         response_model=list[ConcentrationRow],
     )
     def concentration(
-        context: Context, stage: Stage = "mining", year: Year = None, group: Group = "concern"
+        context: Context,
+        stage: Stage = "mining",
+        year: Year = None,
+        group: Group = "concern",
+        measure: Measure = None,
     ) -> list[Record]:
         """One row per mineral, sorted by HHI (0-10,000), with the governance-weighted HHI,
         the top country and the named group's combined share."""
@@ -90,6 +109,7 @@ def api_router() -> APIRouter:
             year=year,
             group=group,
             groups=context.groups(),
+            measure=measure,
             wgi_missing=context.settings.wgi_missing,
         )
         return frame_records(table)
