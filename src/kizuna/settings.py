@@ -136,7 +136,7 @@ def _read_config(path: Path, *, required: bool) -> dict[str, Any]:
         if required:
             raise ConfigError(
                 f"config file {path} does not exist",
-                hint="create it or unset KIZUNA_CONFIG",
+                hint="create it, or point --config or KIZUNA_CONFIG at an existing file",
                 file=str(path),
             )
         return {}
