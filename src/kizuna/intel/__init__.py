@@ -1,0 +1,1 @@
+"""kizuna.intel: threat intelligence — STIX handling, feeds, matching, assets."""
