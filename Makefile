@@ -15,7 +15,7 @@ install: $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 
 install-dev: $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[postgres,dask,dev]'
+	$(BIN)/python -m pip install -q -e '.[postgres,dask,dev,bench]'
 
 run: install
 	$(BIN)/kizuna serve
