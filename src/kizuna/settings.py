@@ -69,6 +69,26 @@ class Settings:
         ),
     )
 
+    node_name: str = dataclasses.field(
+        default="kizuna",
+        metadata=_meta("This hub's node name: the name of its own STIX identity (federation)"),
+    )
+    demo: bool = dataclasses.field(
+        default=True,
+        metadata=_meta("kizuna serve seeds two demo partner organisations on an empty hub and "
+                       "prints their keys once"),
+    )
+    production: bool = dataclasses.field(
+        default=False,
+        metadata=_meta("Production mode: kizuna serve refuses to start while a demo key is "
+                       "active"),
+    )
+    taxii_max_content_length: int = dataclasses.field(
+        default=10 * 1024 * 1024,
+        metadata=_meta("Largest TAXII request body (bytes) the server reads; a bigger "
+                       "envelope is refused with 413", low=1024, high=1024**3),
+    )
+
     @classmethod
     def describe(cls) -> list[dict[str, Any]]:
         """The registry as data: name, env var, type, default and description of each setting."""
