@@ -1,0 +1,295 @@
+"""POST of an envelope: validate every object, resolve markings, store the valid ones at once.
+
+The flow for one envelope (docs/hub.md, "Ingest"):
+
+1. ``check_object`` on each item (plain dicts, no ``stix2`` objects);
+2. resolve ``object_marking_refs``: preloaded TLP ids, marking definitions of the same
+   envelope, or ones stored earlier (``hub:markings``); anything else rejects the object
+   (fail closed); the TLP level is the most restrictive one, else the collection's default;
+3. map ``x_kizuna_recipients`` identity ids to organisations (unknown ids reject);
+4. one query for the ids already in the collection: a re-post of a stored version is a
+   success without a write; a different document with the same id and version is a
+   conflict; a version of an object another organisation produced is refused;
+5. one transaction: ``put_many`` of the accepted objects, the new marking definitions, the
+   status resource and the audit entry. If the store reports that a version it was told
+   is new had been written meanwhile (a concurrent post), the transaction is rolled back
+   and the envelope checked again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kizuna.errors import InputError
+from kizuna.hub.access import recipients_attr
+from kizuna.hub.audit import audit_record
+from kizuna.hub.contract import Actor, Collection
+from kizuna.hub.registry import AUDIT, IDENTITY_ORGS, MARKINGS, STATUS, namespace_of
+from kizuna.intel.stix.markings import (
+    TLP_LEVEL_OF,
+    claims_tlp,
+    level_name,
+    level_of,
+    official_marking,
+)
+from kizuna.intel.stix.objects import Checked, Rejected, check_object
+from kizuna.store import Record, Store
+
+_CHUNK = 500
+_RETRIES = 3
+
+
+class _Raced(Exception):
+    """A concurrent writer stored a version this envelope thought new: check again."""
+
+
+@dataclass
+class _Outcome:
+    successes: list[dict[str, str]] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    markings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def fail(self, object_id: str | None, version: str | None, reason: str) -> None:
+        self.failures.append({"id": object_id or "", "version": version or "", "message": reason})
+
+
+def objects_of(envelope: Mapping[str, Any]) -> list[Any]:
+    if not isinstance(envelope, Mapping):
+        raise InputError("the request body must be a TAXII envelope (a JSON object)")
+    objects = envelope.get("objects", [])
+    if not isinstance(objects, list):
+        raise InputError("the envelope's 'objects' must be a list", field="objects")
+    return objects
+
+
+def ingest(
+    store: Store,
+    actor: Actor,
+    collection: Collection,
+    envelope: Mapping[str, Any],
+    request_timestamp: str,
+) -> dict[str, Any]:
+    """Store an envelope's valid objects and return the (stored) status resource."""
+    objects = objects_of(envelope)
+    assert actor.org is not None
+    for _attempt in range(_RETRIES):
+        outcome = _plan(store, actor.org, collection, objects)
+        status = _status(request_timestamp, len(objects), outcome)
+        try:
+            _commit(store, actor, collection, outcome, status, request_timestamp)
+        except _Raced:
+            continue
+        return status
+    raise InputError("the envelope kept conflicting with concurrent writes; post it again")
+
+
+def _status(request_timestamp: str, total: int, outcome: _Outcome) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "status": "complete",
+        "request_timestamp": request_timestamp,
+        "total_count": total,
+        "success_count": len(outcome.successes),
+        "successes": outcome.successes,
+        "failure_count": len(outcome.failures),
+        "failures": outcome.failures,
+        "pending_count": 0,
+        "pendings": [],
+    }
+
+
+def _commit(
+    store: Store,
+    actor: Actor,
+    collection: Collection,
+    outcome: _Outcome,
+    status: dict[str, Any],
+    at: str,
+) -> None:
+    detail = {
+        "status": status["id"],
+        "total": status["total_count"],
+        "success": status["success_count"],
+        "failure": status["failure_count"],
+    }
+    entry = audit_record(
+        at, actor, "objects.add", f"{collection.root}/{collection.id}", "ok", detail
+    )
+    with store.transaction() as tx:
+        if outcome.records:
+            results = tx.put_many(namespace_of(collection), outcome.records)
+            if any(result.status != "created" for result in results):
+                raise _Raced
+        for marking_id, value in outcome.markings.items():
+            tx.kv_put(MARKINGS, marking_id, value)
+        tx.kv_put(
+            STATUS, status["id"], {"org": actor.org, "root": collection.root, "status": status}
+        )
+        tx.put_many(AUDIT, [entry])
+
+
+def _plan(store: Store, org: str, collection: Collection, objects: Sequence[Any]) -> _Outcome:
+    outcome = _Outcome()
+    checked: list[Checked] = []
+    for item in objects:
+        result = check_object(item)
+        if isinstance(result, Rejected):
+            outcome.fail(result.id, result.version, result.reason)
+        else:
+            checked.append(result)
+    resolver = _Resolver(store, checked)
+    existing = _existing(store, collection, [item.id for item in checked])
+    seen: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for item in checked:
+        shown = _shown_version(item)
+        if item.id in TLP_LEVEL_OF and official_marking(item.id) == dict(item.obj):
+            outcome.successes.append({"id": item.id, "version": shown})  # preloaded already
+            continue
+        reason = resolver.marking_problem(item) or _version_problem(item, org, existing, seen)
+        if reason == "":
+            outcome.successes.append({"id": item.id, "version": shown})
+            continue
+        if reason is not None:
+            outcome.fail(item.id, shown, reason)
+            continue
+        recipients = resolver.recipient_orgs(item)
+        if isinstance(recipients, str):
+            outcome.fail(item.id, shown, recipients)
+            continue
+        level = level_of(item.marking_refs)
+        tlp = int(collection.default_tlp) if level is None else level
+        attrs = {
+            "type": item.type,
+            "spec_version": item.spec_version,
+            "tlp": str(tlp),
+            "producer": org,
+        }
+        if recipients:
+            attrs["recipients"] = recipients_attr(recipients)
+        outcome.records.append(Record(item.id, item.obj, item.version, attrs))
+        outcome.successes.append({"id": item.id, "version": shown})
+        if item.type == "marking-definition" and item.id not in TLP_LEVEL_OF:
+            outcome.markings[item.id] = {"tlp": None, "org": org}
+    return outcome
+
+
+def _shown_version(item: Checked) -> str:
+    value = item.obj.get("modified", item.obj.get("created", ""))
+    return value if isinstance(value, str) else ""
+
+
+def _canonical(doc: Any) -> str:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _version_problem(
+    item: Checked,
+    org: str,
+    existing: Mapping[str, tuple[str, dict[str, str]]],
+    seen: dict[tuple[str, str], Mapping[str, Any]],
+) -> str | None:
+    """None: store it; "": already stored (idempotent success); otherwise the reason."""
+    stored = existing.get(item.id)
+    if stored is not None and stored[0] != org:
+        return (
+            "this object was produced by another organisation; only its producer may add versions"
+        )
+    name = (item.id, item.version)
+    earlier = seen.get(name)
+    before = _canonical(earlier) if earlier is not None else None
+    if before is None and stored is not None:
+        before = stored[1].get(item.version)
+    if before is None:
+        seen[name] = item.obj
+        return None
+    try:
+        same = before == _canonical(item.obj)
+    except (TypeError, ValueError):
+        return "the object cannot be stored as JSON"
+    return "" if same else "a different object with this id and modified already exists"
+
+
+def _existing(
+    store: Store, collection: Collection, ids: list[str]
+) -> dict[str, tuple[str, dict[str, str]]]:
+    """id -> (producer, {version: canonical JSON}) for the ids already in the collection."""
+    found: dict[str, tuple[str, dict[str, str]]] = {}
+    unique = list(dict.fromkeys(ids))
+    for start in range(0, len(unique), _CHUNK):
+        page = store.query(
+            namespace_of(collection), keys=unique[start : start + _CHUNK], versions="all"
+        )
+        for record in page.records:
+            _producer, versions = found.setdefault(
+                record.key, (record.attrs.get("producer", ""), {})
+            )
+            versions[record.version] = _canonical(record.doc)
+    return found
+
+
+class _Resolver:
+    """Marking definitions and recipients known to the hub or to this envelope."""
+
+    def __init__(self, store: Store, checked: Sequence[Checked]) -> None:
+        self._store = store
+        self._known: dict[str, str | None] = {}  # id -> None (resolves) or why it does not
+        self._orgs: dict[str, str | None] = {}
+        for item in checked:
+            if item.type == "marking-definition":
+                self._known[item.id] = _marking_definition_problem(item)
+
+    def marking_problem(self, item: Checked) -> str | None:
+        if item.type == "marking-definition":
+            return self._known.get(item.id)
+        for ref in item.marking_refs:
+            if ref in TLP_LEVEL_OF:
+                continue
+            if ref not in self._known:
+                stored = self._store.kv_get(MARKINGS, ref)
+                self._known[ref] = (
+                    None
+                    if stored is not None
+                    else (
+                        f"the marking-definition {ref} is unknown to this hub (fail closed: post "
+                        "the marking definition first or use a TLP marking)"
+                    )
+                )
+            problem = self._known[ref]
+            if problem is not None:
+                return (
+                    problem
+                    if problem.startswith("the marking-definition")
+                    else (f"the marking-definition {ref} it references is invalid: {problem}")
+                )
+        return None
+
+    def recipient_orgs(self, item: Checked) -> list[str] | str:
+        orgs: list[str] = []
+        for identity in item.recipients:
+            if identity not in self._orgs:
+                self._orgs[identity] = self._store.kv_get(IDENTITY_ORGS, identity)
+            name = self._orgs[identity]
+            if name is None:
+                return (
+                    f"x_kizuna_recipients names {identity}, which is not an organisation "
+                    "of this hub"
+                )
+            orgs.append(name)
+        return orgs
+
+
+def _marking_definition_problem(item: Checked) -> str | None:
+    official = official_marking(item.id)
+    if official is not None:
+        if dict(item.obj) != official:
+            level = level_name(TLP_LEVEL_OF[item.id])
+            return f"this id is the official {level} marking definition, but the content differs"
+        return None
+    if claims_tlp(item.obj):
+        return "a TLP marking definition must use the official id of its level"
+    return None
