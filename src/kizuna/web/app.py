@@ -26,9 +26,11 @@ from kizuna.web.context import WebContext
 from kizuna.web.formatting import FILTERS
 from kizuna.web.handlers import install_handlers
 from kizuna.web.pages import pages_router
+from kizuna.web.taxii import install_taxii_handlers, taxii_router
 
 if TYPE_CHECKING:
     from kizuna.data.bundle import Dataset
+    from kizuna.hub.contract import HubService
     from kizuna.store.base import Store
 
 TITLE = "Kizuna"
@@ -112,13 +114,19 @@ def _plain_docs(openapi_url: str) -> HTMLResponse:
 
 
 def create_app(
-    settings: Settings, *, dataset: Dataset | None = None, store: Store | None = None
+    settings: Settings,
+    *,
+    dataset: Dataset | None = None,
+    store: Store | None = None,
+    hub: HubService | None = None,
 ) -> FastAPI:
     """A new Kizuna web app.
 
     ``dataset`` defaults to the bundled one (``settings.tables_dir`` if set), loaded at
     startup or on first use. ``store`` defaults to ``open_store(settings.store)``, opened at
     startup and closed at shutdown; a store passed in is left open for its owner to close.
+    ``hub`` (the TAXII hub at ``/taxii2/``) defaults to ``kizuna.hub.service.Hub`` built on
+    the store when it is opened, named ``settings.node_name``.
     """
     app = FastAPI(
         title=TITLE,
@@ -129,11 +137,13 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.kizuna = WebContext(settings, dataset=dataset, store=store)
+    app.state.kizuna = WebContext(settings, dataset=dataset, store=store, hub=hub)
     templates = make_templates()
     install_handlers(app, templates, debug=settings.debug)
+    install_taxii_handlers(app)
     app.include_router(health_router())
     app.include_router(api_router())
+    app.include_router(taxii_router())
     app.include_router(pages_router(templates))
     app.include_router(vendor_router())
     _docs_routes(app)
