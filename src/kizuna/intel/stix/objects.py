@@ -337,8 +337,10 @@ def _id_list(name: str, value: object, prefix: str = "") -> list[str]:
         raise StixError(f"{name} must be a non-empty list of identifiers")
     for item in value:
         if not isinstance(item, str) or not item.startswith(prefix) or not _ID.match(item):
-            kind = f"{prefix.rstrip('-')} " if prefix else "STIX "
-            raise StixError(f"{name} contains {item!r}, which is not a {kind}identifier")
+            wanted = prefix.removesuffix("--")
+            article = "an" if wanted[:1] in ("a", "e", "i", "o", "u") else "a"
+            kind = f"{article} {wanted} id" if prefix else "a STIX identifier"
+            raise StixError(f"{name} contains {item!r}, which is not {kind}")
     return value
 
 
