@@ -52,8 +52,9 @@ class Scan:
     last_examined: datetime | None
 
 
-def scan(store: Store, request: ReadRequest, *, budget: int = SCAN_BUDGET) -> Scan:
+def scan(store: Store, request: ReadRequest, *, budget: int | None = None) -> Scan:
     """Up to ``limit`` visible records after the token's position, in ``added`` order."""
+    budget = SCAN_BUDGET if budget is None else budget
     query, view = request.query, request.view
     selector = version_selector(query.versions)
     keys = [request.object_id] if request.object_id is not None else list(query.ids) or None
