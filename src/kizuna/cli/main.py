@@ -16,6 +16,7 @@ import typer
 
 from kizuna.cli import data as data_commands
 from kizuna.cli import groups as groups_commands
+from kizuna.cli import hub as hub_commands
 from kizuna.cli import minerals as minerals_commands
 from kizuna.cli.context import CliState, StoreOption
 from kizuna.errors import KizunaError
@@ -31,6 +32,7 @@ app = typer.Typer(
 app.add_typer(minerals_commands.app, name="minerals")
 app.add_typer(groups_commands.app, name="groups")
 app.add_typer(data_commands.app, name="data")
+app.add_typer(hub_commands.app, name="hub")
 
 
 @app.callback()
@@ -61,10 +63,21 @@ def serve(
         str | None, typer.Option("--get", help="Answer one request for PATH and exit")
     ] = None,
     store: StoreOption = None,
+    demo: Annotated[
+        bool | None,
+        typer.Option("--demo/--no-demo", help="Seed two demo partners on an empty hub and "
+                     "print their keys [env KIZUNA_DEMO; default on]"),
+    ] = None,
+    production: Annotated[
+        bool | None,
+        typer.Option("--production", help="Refuse to start while a demo key is active "
+                     "[env KIZUNA_PRODUCTION]"),
+    ] = None,
 ) -> None:
-    """Run the web app and JSON API (OpenAPI docs at /docs)."""
+    """Run the web app, JSON API (docs at /docs) and TAXII 2.1 hub (at /taxii2/)."""
     state: CliState = ctx.obj
-    settings = state.settings(host=host, port=port, store=store)
+    settings = state.settings(host=host, port=port, store=store, demo=demo,
+                              production=production)
     from kizuna.web.server import get_once
     from kizuna.web.server import serve as run_server
 
