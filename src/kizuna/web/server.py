@@ -18,6 +18,7 @@ from kizuna.errors import InputError
 from kizuna.settings import Settings
 from kizuna.web.app import create_app
 from kizuna.web.context import WebContext
+from kizuna.web.taxii_demo import prepare_hub
 
 BACKLOG = 2048
 
@@ -91,6 +92,9 @@ def serve(settings: Settings) -> None:
 
     Raises :class:`~kizuna.errors.InputError` when the address cannot be bound (e.g. the port
     is in use) and the store's own error when it cannot be opened, before anything is printed.
+    Before serving, the hub is prepared (:func:`kizuna.web.taxii_demo.prepare_hub`): in
+    production mode a demo key stops the start; otherwise an empty hub gets the demo partners
+    and their keys are printed once.
     """
     sock = bind_socket(settings.host, settings.port)
     try:
@@ -99,13 +103,17 @@ def serve(settings: Settings) -> None:
         try:
             context.open_store()
             context.dataset()
+            url = server_url(settings.host, sock.getsockname()[1])
+            banner = prepare_hub(context, settings, url)
+            if banner:
+                print(banner, flush=True)
             config = uvicorn.Config(
                 app,
                 log_level="info" if settings.debug else "warning",
                 access_log=settings.debug,
                 lifespan="on",
             )
-            _Server(config, server_url(settings.host, sock.getsockname()[1])).run(sockets=[sock])
+            _Server(config, url).run(sockets=[sock])
         finally:
             context.close_store()
     finally:
