@@ -85,7 +85,9 @@ def test_group_add_names_its_members(capsys, partners: str) -> None:  # type: ig
 def test_root_add_returns_the_root(capsys, store: str) -> None:  # type: ignore[no-untyped-def]
     root = hub_json(capsys, store, "root", "add", "intel", "--title", "Partner intelligence")
     assert root["name"] == "intel" and root["title"] == "Partner intelligence"
-    assert root["max_content_length"] > 0
+    assert root["max_content_length"] == 10 * 1024 * 1024
+    small = hub_json(capsys, store, "root", "add", "small", "--max-content-length", "4096")
+    assert small["max_content_length"] == 4096
 
 
 def test_collection_add_keeps_a_given_id_and_list_shows_readers_and_writers(  # type: ignore[no-untyped-def]
@@ -146,6 +148,7 @@ def test_adding_an_organisation_twice_is_an_error(capsys, partners: str) -> None
     ("collection", "add", "--root", "intel", "--title", "T", "--read", ","),
     ("audit", "--outcome", "maybe"),
     ("audit", "--limit", "0"),
+    ("root", "add", "tiny", "--max-content-length", "10"),
     ("key", "create"),
 ])
 def test_bad_arguments_exit_2(capsys, partners: str, args: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]

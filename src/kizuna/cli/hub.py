@@ -191,10 +191,15 @@ def root_add(ctx: typer.Context,
              name: Annotated[str, typer.Argument(help="URL segment under /taxii2/")],
              title: Title = None,
              description: Annotated[str, typer.Option(help="What the root is for")] = "",
+             max_content_length: Annotated[
+                 int, typer.Option(min=1024, help="Largest envelope (bytes) it accepts; the "
+                                   "server's taxii_max_content_length also applies")
+             ] = 10 * 1024 * 1024,
              store: StoreOption = None, as_json: JsonFlag = False) -> None:
     """Add a TAXII API root."""
     with open_hub(ctx, store) as hub:
-        root = record(hub.add_root(ADMIN, name, title=title, description=description))
+        root = record(hub.add_root(ADMIN, name, title=title, description=description,
+                                   max_content_length=max_content_length))
     if as_json:
         print_json(root)
         return
