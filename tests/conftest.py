@@ -37,7 +37,8 @@ def isolated_settings(
     monkeypatch.setenv("KIZUNA_CONFIG", str(config))
     monkeypatch.setenv("KIZUNA_STORE", f"sqlite:///{home / 'kizuna.db'}")
     for name in ("KIZUNA_DEBUG", "KIZUNA_TABLES_DIR", "KIZUNA_WGI_MISSING", "KIZUNA_HOST",
-                 "KIZUNA_PORT"):
+                 "KIZUNA_PORT", "KIZUNA_DEMO", "KIZUNA_PRODUCTION", "KIZUNA_NODE_NAME",
+                 "KIZUNA_TAXII_MAX_CONTENT_LENGTH"):
         monkeypatch.delenv(name, raising=False)
 
 
