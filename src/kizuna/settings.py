@@ -83,6 +83,12 @@ class Settings:
         metadata=_meta("Production mode: kizuna serve refuses to start while a demo key is "
                        "active"),
     )
+    minerals_public: bool = dataclasses.field(
+        default=True,
+        metadata=_meta("Mineral supply data (pages and /api) is served without credentials; "
+                       "false requires a hub API key (Bearer, or Basic with the key as "
+                       "password)"),
+    )
     taxii_max_content_length: int = dataclasses.field(
         default=10 * 1024 * 1024,
         metadata=_meta("Largest TAXII request body (bytes) the server reads; a bigger "

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 import jinja2
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -24,6 +24,7 @@ from kizuna.web.api import api_router, health_router
 from kizuna.web.assets import docs_assets_available, vendor_router, vendor_url
 from kizuna.web.context import WebContext
 from kizuna.web.formatting import FILTERS
+from kizuna.web.gate import mineral_reader
 from kizuna.web.handlers import install_handlers
 from kizuna.web.pages import pages_router
 from kizuna.web.taxii import install_taxii_handlers, taxii_router
@@ -142,9 +143,10 @@ def create_app(
     install_handlers(app, templates, debug=settings.debug)
     install_taxii_handlers(app)
     app.include_router(health_router())
-    app.include_router(api_router())
+    private = [Depends(mineral_reader)]  # a no-op while settings.minerals_public
+    app.include_router(api_router(), dependencies=private)
     app.include_router(taxii_router())
-    app.include_router(pages_router(templates))
+    app.include_router(pages_router(templates), dependencies=private)
     app.include_router(vendor_router())
     _docs_routes(app)
     app.mount(

@@ -17,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kizuna.errors import InputError, KizunaError, NotFoundError
+from kizuna.web.taxii_http import CHALLENGE
 
 LOG = logging.getLogger(__name__)
 JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
@@ -55,13 +56,15 @@ def install_handlers(app: FastAPI, templates: Jinja2Templates, *, debug: bool) -
 
     def render(request: Request, error: KizunaError, status: int | None = None) -> Response:
         status = error.status if status is None else status
+        headers = {"WWW-Authenticate": CHALLENGE} if status == 401 else None
         if wants_json(request):
-            return JSONResponse(error.to_dict(), status_code=status)
+            return JSONResponse(error.to_dict(), status_code=status, headers=headers)
         return templates.TemplateResponse(
             request,
             "error.html",
             {"error": error, "status": status, "title": f"Error {status}", "nav_current": ""},
             status_code=status,
+            headers=headers,
         )
 
     async def on_kizuna_error(request: Request, exc: Exception) -> Response:
