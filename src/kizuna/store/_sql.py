@@ -106,10 +106,14 @@ def build_query(namespace: str, spec: QuerySpec) -> tuple[str, list[object]]:
     if spec.after is not None:
         where.append("r.added > ?")
         params.append(spec.after)
+    # With a key list, "+ 0" stops the planner from walking the whole collection in the
+    # added index to honour ORDER BY (221 ms per 500-id lookup at 550k rows); it looks the
+    # keys up by primary key and sorts the few rows instead (4 ms).
+    order = "r.added + 0" if spec.keys is not None else "r.added"
     sql = (
         "SELECT r.key, r.version, r.added, r.doc, r.attrs FROM kz_records r WHERE "
         + " AND ".join(where)
-        + " ORDER BY r.added"
+        + f" ORDER BY {order}"
     )
     if spec.limit is not None:
         sql += " LIMIT ?"
