@@ -352,3 +352,14 @@ def test_a_key_longer_than_the_limit_is_an_input_error_on_every_store(store: Sto
         store.put_many(NS, [Record("k" * 1001, {})])
     store.put_many(NS, [Record("k" * 1000, {})])
     assert store.count(NS) == 1
+
+
+def test_raw_queries_return_each_document_as_its_stored_json_text(store: Store) -> None:
+    import json
+
+    doc = {"type": "indicator", "name": "ünïcode", "n": 1.5, "tags": ["a", "b"]}
+    store.put_many("raw", [Record("k1", doc, version="v1", attrs={"type": "indicator"})])
+    parsed = store.query("raw").records[0]
+    raw = store.query("raw", raw=True).records[0]
+    assert isinstance(raw.doc, str) and json.loads(raw.doc) == parsed.doc == doc
+    assert raw.attrs == parsed.attrs and raw.added == parsed.added

@@ -470,3 +470,25 @@ def test_the_taxii_routes_are_in_the_openapi_schema(web) -> None:  # type: ignor
     paths = client.get("/openapi.json").json()["paths"]
     assert "/taxii2/{root}/collections/{collection_id}/objects/" in paths
     assert {"get", "post"} <= set(paths["/taxii2/{root}/collections/{collection_id}/objects/"])
+
+
+def test_the_spliced_envelope_carries_exactly_the_objects_the_hub_returns(web) -> None:  # type: ignore[no-untyped-def]
+    """The route joins stored JSON texts without parsing them; the result must be the same
+    envelope the hub gives in-process, object for object, for a paged read too."""
+    from kizuna.hub.contract import ObjectFilter
+
+    client, world = web
+    post(client, world, *(indicator(n) for n in range(1, 6)))
+    hub = client.app.state.kizuna.hub()
+    actor = hub.authenticate(world.london)
+    expected = hub.get_objects(actor, ROOT, SHARED_ID, ObjectFilter(limit=3)).body
+    response = client.get(OBJECTS, params={"limit": 3}, headers=world.bearer(world.london))
+    body = response.json()
+    assert body["objects"] == expected["objects"] and len(body["objects"]) == 3
+    assert body["more"] is True and body["next"] == expected["next"]
+    rest = client.get(OBJECTS, params={"limit": 3, "next": body["next"]},
+                      headers=world.bearer(world.london)).json()
+    assert rest["more"] is False and len(rest["objects"]) == 2
+    empty = client.get(OBJECTS, params={"match[type]": "malware"},
+                       headers=world.bearer(world.london))
+    assert empty.json() == {"more": False}

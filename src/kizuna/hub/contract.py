@@ -236,7 +236,8 @@ class HubService(Protocol):
         self, actor: Actor, root: str, collection_id: str, envelope: Mapping[str, Any]
     ) -> dict[str, Any]: ...  # a status resource
     def get_objects(
-        self, actor: Actor, root: str, collection_id: str, query: ObjectFilter
+        self, actor: Actor, root: str, collection_id: str, query: ObjectFilter, *,
+        raw: bool = False,
     ) -> Page: ...
     def get_object(
         self, actor: Actor, root: str, collection_id: str, object_id: str, query: ObjectFilter

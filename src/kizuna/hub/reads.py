@@ -43,6 +43,7 @@ class ReadRequest:
     print_: str  # fingerprint of the request, for next tokens
     limit: int
     object_id: str | None = None
+    raw: bool = False  # documents as their stored JSON text (see Hub.get_objects)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ def scan(store: Store, request: ReadRequest, *, budget: int | None = None) -> Sc
             added_after=added_after,
             limit=chunk,
             after_cursor=cursor,
+            raw=request.raw,
         )
         for index, record in enumerate(page.records):
             last = record.added

@@ -435,9 +435,14 @@ class Hub:
             object_id=object_id,
         )
 
-    def get_objects(self, actor: Actor, root: str, collection_id: str, query: ObjectFilter) -> Page:
+    def get_objects(
+        self, actor: Actor, root: str, collection_id: str, query: ObjectFilter, *,
+        raw: bool = False,
+    ) -> Page:
+        """An objects envelope; ``raw=True`` gives each object as its stored JSON text (a
+        ``str``) so an HTTP edge can splice the texts into its response unparsed."""
         request = self._read_request(actor, root, collection_id, "objects", query)
-        return objects_page(self.store, request)
+        return objects_page(self.store, replace(request, raw=raw))
 
     def get_object(
         self, actor: Actor, root: str, collection_id: str, object_id: str, query: ObjectFilter

@@ -235,7 +235,7 @@ class SqlStore(Store):
         sql, params = build_query(namespace, spec)
         with self._reader() as db:
             rows = db.fetch(sql, params)
-        return [stored(namespace, *row) for row in rows]
+        return [stored(namespace, *row, raw=spec.raw) for row in rows]
 
     def _read_versions(self, namespace: str, key: str) -> list[str]:
         with self._reader() as db:

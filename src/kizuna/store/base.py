@@ -243,8 +243,14 @@ class Store(ABC):
         added_after: datetime | None = None,
         limit: int | None = None,
         after_cursor: str | None = None,
+        raw: bool = False,
     ) -> Page:
-        """Records of a namespace in ``added`` order, filtered in one query."""
+        """Records of a namespace in ``added`` order, filtered in one query.
+
+        ``raw=True`` returns each document as its stored JSON text instead of parsing it, for
+        callers that pass documents straight on (the TAXII objects endpoint splices them into
+        its response) or decide on ``attrs`` alone.
+        """
         namespace = check_name(namespace, "namespace")
         spec = make_spec(
             keys=keys,
@@ -253,6 +259,7 @@ class Store(ABC):
             added_after=added_after,
             after_cursor=after_cursor,
             limit=limit,
+            raw=raw,
         )
         self._check_open()
         if spec.empty:

@@ -67,7 +67,10 @@ class MemoryStore(Store):
                     continue
                 row = space.rows[key][version]
                 if _matches(spec, key, version, row, space.rows[key]):
-                    found.append(stored(namespace, key, version, added, row.doc, row.attrs_json))
+                    found.append(
+                        stored(namespace, key, version, added, row.doc, row.attrs_json,
+                               raw=spec.raw)
+                    )
                     if wanted is not None and len(found) >= wanted:
                         break
             return found

@@ -194,6 +194,7 @@ class QuerySpec:
     exact: tuple[str, ...]
     after: int | None
     limit: int | None
+    raw: bool = False  # docs as their stored JSON text, not parsed
 
     @property
     def empty(self) -> bool:
@@ -216,6 +217,7 @@ def make_spec(
     added_after: datetime | None,
     after_cursor: str | None,
     limit: int | None,
+    raw: bool = False,
 ) -> QuerySpec:
     exact: tuple[str, ...] = ()
     if isinstance(versions, str):
@@ -243,6 +245,7 @@ def make_spec(
         exact=exact,
         after=max(bounds) if bounds else None,
         limit=limit,
+        raw=raw,
     )
 
 
@@ -255,11 +258,12 @@ def make_page(records: list[StoredRecord], limit: int | None) -> Page:
 
 
 def stored(
-    namespace: str, key: str, version: str, added: int, doc: str, attrs: str
+    namespace: str, key: str, version: str, added: int, doc: str, attrs: str, *, raw: bool = False
 ) -> StoredRecord:
-    """A StoredRecord from the stored texts."""
+    """A StoredRecord from the stored texts (``raw``: keep the document as its JSON text)."""
     return StoredRecord(
-        namespace, key, version, from_micros(added), json.loads(doc), json.loads(attrs)
+        namespace, key, version, from_micros(added), doc if raw else json.loads(doc),
+        json.loads(attrs),
     )
 
 

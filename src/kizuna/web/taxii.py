@@ -75,14 +75,34 @@ def taxii(body: Resource, status_code: int = 200) -> TaxiiResponse:
     return TaxiiResponse(body, status_code=status_code)
 
 
-def paged(page: Page) -> TaxiiResponse:
-    """A page with the date-added headers the spec asks of objects, manifest and versions."""
+def _date_headers(page: Page) -> dict[str, str]:
     headers = {}
     if page.date_added_first is not None:
         headers["X-TAXII-Date-Added-First"] = page.date_added_first
     if page.date_added_last is not None:
         headers["X-TAXII-Date-Added-Last"] = page.date_added_last
-    return TaxiiResponse(page.body, headers=headers)
+    return headers
+
+
+def paged(page: Page) -> TaxiiResponse:
+    """A page with the date-added headers the spec asks of objects, manifest and versions."""
+    return TaxiiResponse(page.body, headers=_date_headers(page))
+
+
+def raw_envelope(page: Page) -> Response:
+    """An envelope whose objects are stored JSON texts, joined without parsing them again.
+
+    Reading back is dominated by JSON work: parsing every stored object only to serialise it
+    again cost about half of each page. The hub hands over the stored texts
+    (``get_objects(raw=True)``) and they are spliced into the envelope here.
+    """
+    body = dict(page.body)
+    objects = body.pop("objects", None)
+    head = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if objects:
+        head = f'{head[:-1]},"objects":[{",".join(objects)}]}}'
+    return Response(head.encode("utf-8"), media_type=TaxiiResponse.media_type,
+                    headers=_date_headers(page))
 
 
 def taxii_router() -> APIRouter:
@@ -115,11 +135,11 @@ def taxii_router() -> APIRouter:
 
     @router.get("/{root}/collections/{collection_id}/objects/", summary="Objects (an envelope)")
     def get_objects(request: Request, hub: Hub, actor: Who, root: Root,
-                    collection_id: CollectionId) -> TaxiiResponse:
+                    collection_id: CollectionId) -> Response:
         """Filter with ``match[id|type|version|spec_version]`` (comma-separated),
         ``added_after``; page with ``limit`` and ``next``."""
         query = object_filter(request.query_params)
-        return paged(hub.get_objects(actor, root, collection_id, query))
+        return raw_envelope(hub.get_objects(actor, root, collection_id, query, raw=True))
 
     @router.post(
         "/{root}/collections/{collection_id}/objects/",
