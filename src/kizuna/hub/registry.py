@@ -8,6 +8,7 @@ transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import re
@@ -116,13 +117,7 @@ def key_from_json(value: dict[str, Any]) -> KeyInfo:
 
 
 def org_to_json(org: Organisation) -> dict[str, Any]:
-    return {
-        "name": org.name,
-        "identity_id": org.identity_id,
-        "title": org.title,
-        "created": org.created,
-        "demo": org.demo,
-    }
+    return dataclasses.asdict(org)
 
 
 def org_from_json(value: dict[str, Any]) -> Organisation:
@@ -140,12 +135,7 @@ def group_from_json(value: dict[str, Any]) -> SharingGroup:
 
 
 def root_to_json(root: ApiRoot) -> dict[str, Any]:
-    return {
-        "name": root.name,
-        "title": root.title,
-        "description": root.description,
-        "max_content_length": root.max_content_length,
-    }
+    return dataclasses.asdict(root)
 
 
 def root_from_json(value: dict[str, Any]) -> ApiRoot:
