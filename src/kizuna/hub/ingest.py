@@ -18,7 +18,6 @@ The flow for one envelope (docs/hub.md, "Ingest"):
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from kizuna.intel.stix.markings import (
     official_marking,
 )
 from kizuna.intel.stix.objects import Checked, Rejected, check_object
+from kizuna.jsontext import canonical
 from kizuna.store import Record, Store
 
 _CHUNK = 500
@@ -184,7 +184,7 @@ def _shown_version(item: Checked) -> str:
 
 
 def _canonical(doc: Any) -> str:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return canonical(doc)  # the store's form, so texts compare equal
 
 
 def _version_problem(

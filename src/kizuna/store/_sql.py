@@ -42,18 +42,29 @@ class Runner(Protocol):
     def run_many(self, sql: str, rows: Sequence[Sequence[object]]) -> None: ...
 
 
-def schema(text_type: str) -> list[str]:
-    """The DDL, idempotent; ``text_type`` is TEXT or TEXT COLLATE "C"."""
+def schema(text_type: str, *, sqlite: bool = False) -> list[str]:
+    """The DDL, idempotent; ``text_type`` is TEXT or TEXT COLLATE "C".
+
+    Records are keyed by ``added``, the order every scan and page follows: in SQLite the
+    rowid itself (``INTEGER PRIMARY KEY``), so the table is stored in that order and a write
+    touches one index fewer; the attribute rows are a clustered ``WITHOUT ROWID`` table for
+    the same reason. Each stored record costs 3 + 2 per attribute B-tree inserts instead of
+    4 + 3 (row inserts and commits were about a quarter of a hub ingest under py-spy).
+    Stores made with the first layout keep it: the columns and queries are the same.
+    """
+    key_type = "INTEGER PRIMARY KEY" if sqlite else "BIGINT PRIMARY KEY"
+    clustered = " WITHOUT ROWID" if sqlite else ""
     return [
         "CREATE TABLE IF NOT EXISTS kz_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
         "CREATE TABLE IF NOT EXISTS kz_clock "
         "(id INTEGER PRIMARY KEY CHECK (id = 1), last_added BIGINT NOT NULL)",
-        f"CREATE TABLE IF NOT EXISTS kz_records (namespace {text_type} NOT NULL, "
-        f"key {text_type} NOT NULL, version {text_type} NOT NULL, added BIGINT NOT NULL UNIQUE, "
-        "doc TEXT NOT NULL, attrs TEXT NOT NULL, PRIMARY KEY (namespace, key, version))",
+        f"CREATE TABLE IF NOT EXISTS kz_records (added {key_type}, "
+        f"namespace {text_type} NOT NULL, key {text_type} NOT NULL, "
+        f"version {text_type} NOT NULL, doc TEXT NOT NULL, attrs TEXT NOT NULL, "
+        "UNIQUE (namespace, key, version))",
         "CREATE INDEX IF NOT EXISTS kz_records_added ON kz_records (namespace, added)",
         f"CREATE TABLE IF NOT EXISTS kz_attrs (added BIGINT NOT NULL, name {text_type} NOT NULL, "
-        f"value {text_type} NOT NULL, PRIMARY KEY (added, name))",
+        f"value {text_type} NOT NULL, PRIMARY KEY (added, name)){clustered}",
         "CREATE INDEX IF NOT EXISTS kz_attrs_value ON kz_attrs (name, value, added)",
         f"CREATE TABLE IF NOT EXISTS kz_kv (namespace {text_type} NOT NULL, "
         f"key {text_type} NOT NULL, value TEXT NOT NULL, PRIMARY KEY (namespace, key))",
@@ -63,9 +74,9 @@ def schema(text_type: str) -> list[str]:
     ]
 
 
-def create_schema(runner: Runner, text_type: str, where: str) -> None:
+def create_schema(runner: Runner, text_type: str, where: str, *, sqlite: bool = False) -> None:
     """Create the tables if needed and refuse a store written by a newer Kizuna."""
-    for statement in schema(text_type):
+    for statement in schema(text_type, sqlite=sqlite):
         runner.run(statement)
     found = int(runner.fetch("SELECT value FROM kz_meta WHERE name = 'schema_version'")[0][0])
     if found > SCHEMA_VERSION:

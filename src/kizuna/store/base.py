@@ -8,7 +8,6 @@ database driver.
 
 from __future__ import annotations
 
-import json
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -18,6 +17,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from kizuna.errors import InputError, NotFoundError, StoreError
+from kizuna.jsontext import load
 from kizuna.store.values import (
     VERSION_WORDS,
     Existing,
@@ -105,7 +105,7 @@ class Transaction(ABC):
     def kv_get(self, namespace: str, key: str, default: Any = None) -> Any:
         self._check_active()
         text = self._kv_get(check_name(namespace, "namespace"), check_name(key, "key"))
-        return default if text is None else json.loads(text)
+        return default if text is None else load(text)
 
     def kv_put(self, namespace: str, key: str, value: Any) -> None:
         self._check_active()
@@ -274,7 +274,7 @@ class Store(ABC):
     def kv_get(self, namespace: str, key: str, default: Any = None) -> Any:
         self._check_open()
         text = self._kv_read(check_name(namespace, "namespace"), check_name(key, "key"))
-        return default if text is None else json.loads(text)
+        return default if text is None else load(text)
 
     def kv_keys(self, namespace: str) -> list[str]:
         self._check_open()

@@ -90,7 +90,7 @@ class SQLiteStore(SqlStore):
                 self._writer.execute("PRAGMA journal_mode = WAL")
                 self._writer.execute("PRAGMA synchronous = NORMAL")
             with self._write_tx() as db:
-                create_schema(db, "TEXT", self.url)
+                create_schema(db, "TEXT", self.url, sqlite=True)
 
     def _check_parent(self) -> None:
         """Create the file's directory if asked to; otherwise refuse a missing one."""

@@ -27,6 +27,7 @@ from starlette.responses import Response
 
 from kizuna.errors import InputError, KizunaError, NotFoundError
 from kizuna.hub.contract import Actor, HubService, Page, PayloadTooLarge
+from kizuna.jsontext import JSONDecodeError, parse
 from kizuna.web.context import WebContext, web_context
 from kizuna.web.handlers import validation_error
 from kizuna.web.taxii_http import (
@@ -234,8 +235,8 @@ def _too_large(size: int, limit: int) -> PayloadTooLarge:
 def _envelope(body: bytes) -> dict[str, Any]:
     """The parsed envelope: malformed JSON is 400, JSON that is not an envelope is 422."""
     try:
-        parsed = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        parsed = parse(body)
+    except JSONDecodeError as error:
         raise InputError(f"the body is not valid JSON: {error}",
                          hint="send a TAXII envelope: {\"objects\": [...]}") from None
     if not isinstance(parsed, dict) or not isinstance(parsed.get("objects", []), list):

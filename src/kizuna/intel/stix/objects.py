@@ -165,6 +165,12 @@ _COMMON = frozenset(
 )
 
 
+# Property names already found valid: a feed uses a small vocabulary, so the regular
+# expression runs once per name rather than once per property (bounded, in case of abuse).
+_GOOD_NAMES: set[str] = set()
+_GOOD_NAMES_MAX = 10_000
+
+
 class StixError(InputError):
     """A STIX object that the hub does not accept (the reason is the message)."""
 
@@ -271,9 +277,17 @@ def _identity(obj: Mapping[str, Any]) -> tuple[str, str]:
     return object_type, object_id
 
 
+@lru_cache(maxsize=1024)
+def _normalised(value: str) -> str:
+    """``normalise_timestamp`` memoised: one object's created, modified and valid_from are
+    usually the same text, and so are those of a feed's batch."""
+    return normalise_timestamp(value)
+
+
 def _timestamp(obj: Mapping[str, Any], name: str) -> str:
+    value = obj[name]
     try:
-        return normalise_timestamp(obj[name])
+        return _normalised(value) if type(value) is str else normalise_timestamp(value)
     except ValueError as exc:
         raise StixError(f"{name} {obj[name]!r} {exc}") from None
 
@@ -311,8 +325,11 @@ def _properties(obj: Mapping[str, Any]) -> None:
     for name, value in obj.items():
         if name in _COMMON:
             continue
-        if not _PROPERTY.match(name):
-            raise StixError(f"property name {name!r} is not 3-250 of a-z, 0-9, _")
+        if name not in _GOOD_NAMES:
+            if not (type(name) is str and _PROPERTY.match(name)):
+                raise StixError(f"property name {name!r} is not 3-250 of a-z, 0-9, _")
+            if len(_GOOD_NAMES) < _GOOD_NAMES_MAX:
+                _GOOD_NAMES.add(name)
         if name.endswith("_ref"):
             if not isinstance(value, str) or not _ID.match(value):
                 raise StixError(f"{name} {value!r} is not a STIX identifier")
