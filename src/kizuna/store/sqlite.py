@@ -3,6 +3,14 @@
 One writer connection, guarded by a lock, runs every write transaction (``BEGIN IMMEDIATE``,
 so other processes wait on the busy timeout instead of failing half-way). Reads use a small pool
 of read-only connections that in WAL mode never block the writer nor wait for it.
+
+Checkpoints (copying the write-ahead log back into the database file, with its fsyncs) run on
+a background thread after commits rather than inside the commit that crosses SQLite's
+1,000-page mark: with ``synchronous = NORMAL`` a commit itself never waits for the disk, and
+sustained ingest lost about a third of its rate to those fsyncs as the file grew. The writer
+keeps an automatic checkpoint at a larger mark as a backstop should the thread fall behind.
+Durability is unchanged: a committed transaction survives the process being killed; a power
+loss may lose the last transactions but never corrupts the file (SQLite's WAL guarantee).
 ``sqlite:///:memory:`` has one connection for everything, since connections cannot share it.
 
 A missing parent directory is an error, not created, unless the caller asks for it with
@@ -12,10 +20,11 @@ A missing parent directory is an error, not created, unless the caller asks for 
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from kizuna.errors import InputError, StoreError
@@ -24,6 +33,8 @@ from kizuna.store.base import Transaction
 from kizuna.store.values import Now
 
 PREFIX = "sqlite:///"
+LOG = logging.getLogger(__name__)
+BACKSTOP_PAGES = 16_384  # the writer checkpoints itself past this (64 MiB of 4 KiB pages)
 
 
 class _Runner:
@@ -75,6 +86,7 @@ class SQLiteStore(SqlStore):
         self._pool_lock = threading.Lock()
         self._idle: list[sqlite3.Connection] = []
         self._writer: sqlite3.Connection | None = None
+        self._checkpointer: _Checkpointer | None = None
         try:
             self._open()
         except BaseException:
@@ -89,8 +101,11 @@ class SQLiteStore(SqlStore):
             if not self._in_memory:
                 self._writer.execute("PRAGMA journal_mode = WAL")
                 self._writer.execute("PRAGMA synchronous = NORMAL")
+                self._writer.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
             with self._write_tx() as db:
                 create_schema(db, "TEXT", self.url, sqlite=True)
+        if not self._in_memory:
+            self._checkpointer = _Checkpointer(self._connect, self._errors)
 
     def _check_parent(self) -> None:
         """Create the file's directory if asked to; otherwise refuse a missing one."""
@@ -151,6 +166,8 @@ class SQLiteStore(SqlStore):
                 conn.rollback()
                 raise
             conn.commit()
+        if self._checkpointer is not None:
+            self._checkpointer.wake()
 
     @contextmanager
     def _begin(self) -> Iterator[Transaction]:
@@ -188,6 +205,9 @@ class SQLiteStore(SqlStore):
             return str(db.fetch("PRAGMA journal_mode")[0][0])
 
     def _close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         with self._pool_lock:
             idle, self._idle = self._idle, []
         for conn in idle:
@@ -196,3 +216,43 @@ class SQLiteStore(SqlStore):
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
+
+
+class _Checkpointer:
+    """A daemon thread that checkpoints the WAL (PASSIVE: never blocks readers or the writer)
+    soon after commits; errors are logged and retried at the next wake, never raised into a
+    write (the writer's own automatic checkpoint is the backstop)."""
+
+    def __init__(
+        self,
+        connect: Callable[[], sqlite3.Connection],
+        errors: Callable[[str], AbstractContextManager[None]],
+    ) -> None:
+        self._conn = connect()
+        self._errors = errors
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="kizuna-sqlite-checkpoint",
+                                        daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            if self._stopping:
+                return
+            self._wake.clear()
+            try:
+                with self._errors("checkpoint its write-ahead log"):
+                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except StoreError as error:
+                LOG.warning("%s", error.message)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._thread.join()
+        self._conn.close()
