@@ -26,6 +26,7 @@ def tables() -> dict[str, pd.DataFrame]:
         "lists": ds.lists,
         "list_members": ds.list_members,
         "sources": ds.sources,
+        "imports": ds.imports,
     }
 
 

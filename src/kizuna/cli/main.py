@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from kizuna.cli import data as data_commands
+from kizuna.cli import exposure as exposure_commands
 from kizuna.cli import groups as groups_commands
 from kizuna.cli import hub as hub_commands
 from kizuna.cli import minerals as minerals_commands
@@ -33,6 +34,9 @@ app.add_typer(minerals_commands.app, name="minerals")
 app.add_typer(groups_commands.app, name="groups")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(hub_commands.app, name="hub")
+app.command("exposure")(exposure_commands.exposure_command)
+app.command("comply")(exposure_commands.comply_command)
+app.command("products")(exposure_commands.products_command)
 
 
 @app.callback()

@@ -22,12 +22,21 @@ from pathlib import Path
 import pandas as pd
 
 from kizuna.data.csvio import to_csv_text
+from kizuna.data.importers.imports import import_imports
 from kizuna.data.importers.lists import import_lists
 from kizuna.data.importers.refining_shares import import_refining_shares
 from kizuna.data.importers.usgs import import_usgs
 from kizuna.data.importers.wgi import import_wgi
 from kizuna.data.reference import reference
-from kizuna.data.schema import GOVERNANCE, LIST_MEMBERS, LISTS, SOURCES, SUPPLY, TABLES
+from kizuna.data.schema import (
+    GOVERNANCE,
+    IMPORTS,
+    LIST_MEMBERS,
+    LISTS,
+    SOURCES,
+    SUPPLY,
+    TABLES,
+)
 from kizuna.errors import DataError, InputError
 
 MANIFEST = "MANIFEST.json"
@@ -57,6 +66,11 @@ SOURCE_ROWS: tuple[dict[str, str | None], ...] = (
      "title": "Stratas Advisors, Battery-Grade Manganese Refining Market Assessment, public "
               "summary (24 Feb 2023)",
      "version": "2023", "url": None, "licence": None},
+    {"source": "hmrc-uk-ots", "publisher": "HM Revenue & Customs",
+     "title": "HM Revenue & Customs, UK Overseas Trade Statistics, imports by country of "
+              "origin (bulk import files, COO-ALPHA), summed by family of HS6 codes",
+     "version": "24 months 2024-07 to 2026-06, compiled 2026-08-18",
+     "url": "https://www.uktradeinfo.com", "licence": "Open Government Licence v3.0"},
 )  # fmt: skip
 
 
@@ -81,13 +95,15 @@ def build_tables(source_dir: Path) -> dict[str, pd.DataFrame]:
     )  # fmt: skip
     governance = import_wgi(source_dir)
     lists, members = import_lists(source_dir, ref)
-    cited = set(supply["source"]) | set(governance["source"])
+    imports = import_imports(source_dir, ref)
+    cited = set(supply["source"]) | set(governance["source"]) | set(imports["source"])
     return {
         SUPPLY.name: SUPPLY.conform(supply),
         GOVERNANCE.name: GOVERNANCE.conform(governance),
         LISTS.name: LISTS.conform(lists),
         LIST_MEMBERS.name: LIST_MEMBERS.conform(members),
         SOURCES.name: SOURCES.conform(_sources(cited)),
+        IMPORTS.name: IMPORTS.conform(imports),
     }
 
 

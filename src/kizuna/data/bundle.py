@@ -17,7 +17,15 @@ import pandas as pd
 
 from kizuna.data.csvio import read_table
 from kizuna.data.reference import SupplyPointer, reference
-from kizuna.data.schema import GOVERNANCE, LIST_MEMBERS, LISTS, SOURCES, SUPPLY, Table
+from kizuna.data.schema import (
+    GOVERNANCE,
+    IMPORTS,
+    LIST_MEMBERS,
+    LISTS,
+    SOURCES,
+    SUPPLY,
+    Table,
+)
 from kizuna.errors import DataError, NotFoundError
 from kizuna.model import countries
 from kizuna.model.types import STAGES, CountryGroup, Mineral
@@ -34,6 +42,7 @@ class Dataset:
     sources: pd.DataFrame
     minerals: dict[str, Mineral]
     groups: dict[str, CountryGroup]
+    imports: pd.DataFrame = field(default_factory=IMPORTS.empty)
     supply_pointers: dict[tuple[str, str], SupplyPointer] = field(default_factory=dict)
     _names: dict[str, str] = field(init=False, repr=False)
 
@@ -136,7 +145,7 @@ def _read_all(tables_dir: Path | None) -> dict[str, pd.DataFrame]:
     base = resources.files("kizuna.data").joinpath("tables") if tables_dir is None else tables_dir
     frames: dict[str, pd.DataFrame] = {}
     table: Table
-    for table in (SUPPLY, GOVERNANCE, LISTS, LIST_MEMBERS, SOURCES):
+    for table in (SUPPLY, GOVERNANCE, LISTS, LIST_MEMBERS, SOURCES, IMPORTS):
         entry = base.joinpath(table.filename)
         if not entry.is_file():
             raise DataError(
@@ -159,6 +168,7 @@ def _load(tables_dir: str | None) -> Dataset:
         lists=frames[LISTS.name],
         list_members=frames[LIST_MEMBERS.name],
         sources=frames[SOURCES.name],
+        imports=frames[IMPORTS.name],
         minerals=dict(ref.minerals),
         groups=dict(ref.groups),
         supply_pointers=dict(ref.supply_pointers),

@@ -37,6 +37,10 @@ class Table:
     def dtypes(self) -> dict[str, str]:
         return {column.name: column.dtype for column in self.columns}
 
+    def empty(self) -> pd.DataFrame:
+        """A frame with this table's columns and dtypes and no rows."""
+        return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in self.columns})
+
     def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Return ``frame`` with exactly this table's columns, dtypes and sort order, or raise.
 
@@ -214,4 +218,31 @@ SOURCES = Table(
     key=("source",),
 )
 
-TABLES: tuple[Table, ...] = (SUPPLY, GOVERNANCE, LIST_MEMBERS, LISTS, SOURCES)
+IMPORTS = Table(
+    name="imports",
+    description=(
+        "Importers' sources by origin: the share of one importing country's imports of a "
+        "mineral product that came from each origin, as the publisher states it (USGS import "
+        "sources for the United States, by quantity; HMRC trade values for the United Kingdom, "
+        "by value in GBP). `stage` is the supply stage the imported product stands for."
+    ),
+    columns=(
+        Column("importer", "string", "ISO3 of the importing country (USA, GBR)"),
+        Column("mineral", "string", "Mineral slug"),
+        Column("stage", "string", "mining (ores, concentrates, natural graphite) | refining"),
+        Column("product", "string",
+               "The product as the source names it (USGS detail, HMRC family)"),
+        Column("origin", "string", "ISO3 of the origin, or OTHER for the source's residual"),
+        Column("origin_name", "string", "The origin as the source printed it"),
+        Column("is_aggregate", "boolean", "True for residual rows (other countries)"),
+        Column("share", "Float64", "Fraction of the importer's imports of the product (0-1)"),
+        Column("basis", "string", "quantity | value-gbp: what the share is a share of"),
+        Column("period", "string", "Years or months covered, e.g. 2021-24, 2024-07..2026-06"),
+        Column("headline", "boolean", "The product exposure uses for this mineral and stage"),
+        Column("source", "string", "Source id (see sources.csv)"),
+        Column("citation", "string", "Where in the source"),
+    ),
+    key=("importer", "mineral", "stage", "product", "origin_name", "source"),
+)
+
+TABLES: tuple[Table, ...] = (SUPPLY, GOVERNANCE, LIST_MEMBERS, LISTS, SOURCES, IMPORTS)

@@ -23,6 +23,7 @@ from kizuna.settings import Settings
 from kizuna.web.api import api_router, health_router
 from kizuna.web.assets import docs_assets_available, vendor_router, vendor_url
 from kizuna.web.context import WebContext
+from kizuna.web.exposure_page import exposure_router
 from kizuna.web.formatting import FILTERS
 from kizuna.web.gate import mineral_reader
 from kizuna.web.handlers import install_handlers
@@ -44,6 +45,7 @@ FAVICON = "/static/favicon.svg"
 NAV = (
     ("overview", "Overview", "/"),
     ("minerals", "Minerals", "/minerals"),
+    ("exposure", "Products", "/exposure"),
     ("intel", "Threat intel", None),
     ("scenarios", "Scenarios", None),
     ("api", "API", "/docs"),
@@ -147,6 +149,7 @@ def create_app(
     app.include_router(api_router(), dependencies=private)
     app.include_router(taxii_router())
     app.include_router(pages_router(templates), dependencies=private)
+    app.include_router(exposure_router(templates), dependencies=private)
     app.include_router(vendor_router())
     _docs_routes(app)
     app.mount(
