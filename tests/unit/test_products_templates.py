@@ -166,7 +166,7 @@ def test_battery_assumptions_give_lithium_as_lce_and_the_graphite_split() -> Non
     assert str(LCE_PER_LI) in text
     assert f"{0.092 * LCE_PER_LI:.3f} kg LCE" in text
     assert "natural_graphite_share = 0.5 (default)" in text
-    assert "needs a source" in text
+    assert "IDTechEx" in text
 
 
 # --- magnets -----------------------------------------------------------------------------------
