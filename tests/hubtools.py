@@ -213,9 +213,17 @@ def check_tlp_on_every_read_path(hub: Hub) -> None:
     assert [e["id"] for e in read_all(hub, env.london, read=hub.manifest)] == [
         stix_id("indicator", 2)
     ]
+    denied_before = len(hub.audit(ADMIN, outcome="denied", limit=1000))
     for call in (hub.get_object, hub.versions):
         with pytest.raises(NotFoundError):
             call(env.london, ROOT, COLLECTION, red, ObjectFilter())
+    denied = hub.audit(ADMIN, outcome="denied", limit=1000)[denied_before:]
+    assert [(e.action, e.outcome) for e in denied] == [("read", "denied"),
+                                                       ("versions", "denied")]
+    assert all(e.target.endswith(red) for e in denied)  # audited, though the answer is 404
+    with pytest.raises(NotFoundError):  # an id that does not exist at all is not a denial
+        hub.get_object(env.london, ROOT, COLLECTION, stix_id("indicator", 99), ObjectFilter())
+    assert len(hub.audit(ADMIN, outcome="denied", limit=1000)) == denied_before + 2
     with pytest.raises(NotFoundError):
         hub.get_objects(env.paris, ROOT, COLLECTION, ObjectFilter())
     with pytest.raises(AuthError):

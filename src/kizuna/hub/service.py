@@ -451,7 +451,7 @@ class Hub:
         request = self._read_request(actor, root, collection_id, "object", query, object_id)
         page = objects_page(self.store, request)
         if not page.body.get("objects") and not query.next:
-            raise NotFoundError(f"no object {object_id!r} in this collection", field="object")
+            self._not_found(actor, request, f"{root}/{collection_id}/{object_id}", "read")
         return page
 
     def versions(
@@ -461,8 +461,20 @@ class Hub:
         request = self._read_request(actor, root, collection_id, "versions", query, object_id)
         page = versions_page(self.store, request)
         if not page.body.get("versions") and not query.next:
-            raise NotFoundError(f"no object {object_id!r} in this collection", field="object")
+            self._not_found(actor, request, f"{root}/{collection_id}/{object_id}", "versions")
         return page
+
+    def _not_found(
+        self, actor: Actor, request: ReadRequest, target: str, action: str
+    ) -> NoReturn:
+        """404 for an object the reader cannot see; when it exists but its markings hide it,
+        the refusal is audited (denied), though the answer stays 404 so nothing leaks."""
+        assert request.object_id is not None
+        stored = self.store.query(request.namespace, keys=[request.object_id], limit=1)
+        if stored.records:
+            self._deny(actor, action, target, "the object's markings do not allow this reader")
+        raise NotFoundError(f"no object {request.object_id!r} in this collection",
+                            field="object")
 
     def manifest(self, actor: Actor, root: str, collection_id: str, query: ObjectFilter) -> Page:
         request = self._read_request(actor, root, collection_id, "manifest", query)

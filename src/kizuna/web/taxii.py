@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
@@ -64,6 +64,28 @@ def actor_of(
     return hub.authenticate(credentials(authorization))
 
 
+def _filters_documented(
+    match_id: Annotated[str | None, Query(
+        alias="match[id]", description="STIX ids, comma-separated")] = None,
+    match_type: Annotated[str | None, Query(
+        alias="match[type]", description="STIX types, comma-separated")] = None,
+    match_version: Annotated[str | None, Query(
+        alias="match[version]",
+        description="last, first, all or timestamps, comma-separated")] = None,
+    match_spec_version: Annotated[str | None, Query(
+        alias="match[spec_version]", description="e.g. 2.1")] = None,
+    added_after: Annotated[str | None, Query(
+        description="Only objects added after this timestamp")] = None,
+    limit: Annotated[str | None, Query(description="Page size (the server caps it)")] = None,
+    next_: Annotated[str | None, Query(
+        alias="next", description="The 'next' token of the previous page")] = None,
+) -> None:
+    """Declares the TAXII filter parameters for the OpenAPI document only: the routes read
+    them from the query string with :func:`object_filter`, so every bad value gets the same
+    TAXII 400 (as text here, FastAPI would answer its own 422 first)."""
+
+
+Filtered = [Depends(_filters_documented)]
 Hub = Annotated[HubService, Depends(hub_of)]
 Who = Annotated[Actor, Depends(actor_of)]
 Root = Annotated[str, Path(description="API root name")]
@@ -134,7 +156,8 @@ def taxii_router() -> APIRouter:
                    ) -> TaxiiResponse:
         return taxii(hub.collection(actor, root, collection_id))
 
-    @router.get("/{root}/collections/{collection_id}/objects/", summary="Objects (an envelope)")
+    @router.get("/{root}/collections/{collection_id}/objects/", summary="Objects (an envelope)",
+                dependencies=Filtered)
     def get_objects(request: Request, hub: Hub, actor: Who, root: Root,
                     collection_id: CollectionId) -> Response:
         """Filter with ``match[id|type|version|spec_version]`` (comma-separated),
@@ -162,14 +185,16 @@ def taxii_router() -> APIRouter:
         return taxii(status, status_code=202)
 
     @router.get("/{root}/collections/{collection_id}/objects/{object_id}/",
-                summary="One object's versions (an envelope)")
+                summary="One object's versions (an envelope)",
+                dependencies=Filtered)
     def get_object(request: Request, hub: Hub, actor: Who, root: Root,
                    collection_id: CollectionId, object_id: ObjectId) -> TaxiiResponse:
         query = object_filter(request.query_params)
         return paged(hub.get_object(actor, root, collection_id, object_id, query))
 
     @router.delete("/{root}/collections/{collection_id}/objects/{object_id}/",
-                   summary="Delete an object (match[version], match[spec_version])")
+                   summary="Delete an object (match[version], match[spec_version])",
+                   dependencies=Filtered)
     def delete_object(request: Request, hub: Hub, actor: Who, root: Root,
                       collection_id: CollectionId, object_id: ObjectId) -> Response:
         query = object_filter(request.query_params)
@@ -177,14 +202,16 @@ def taxii_router() -> APIRouter:
         return Response(status_code=200, media_type=TAXII_MEDIA)
 
     @router.get("/{root}/collections/{collection_id}/objects/{object_id}/versions/",
-                summary="Version timestamps of one object")
+                summary="Version timestamps of one object",
+                dependencies=Filtered)
     def versions(request: Request, hub: Hub, actor: Who, root: Root,
                  collection_id: CollectionId, object_id: ObjectId) -> TaxiiResponse:
         query = object_filter(request.query_params, default_versions=("all",))
         return paged(hub.versions(actor, root, collection_id, object_id, query))
 
     @router.get("/{root}/collections/{collection_id}/manifest/",
-                summary="Manifest: id, date_added, version, media_type per object version")
+                summary="Manifest: id, date_added, version, media_type per object version",
+                dependencies=Filtered)
     def manifest(request: Request, hub: Hub, actor: Who, root: Root,
                  collection_id: CollectionId) -> TaxiiResponse:
         query = object_filter(request.query_params)
