@@ -228,12 +228,14 @@ def test_deleting_without_a_version_removes_every_version_and_its_attributes(
     [
         (Record("k2", {"when": object()}), "document of 'k2'"),
         (Record("k2", {"x": float("nan")}), "document of 'k2'"),
+        (Record("k2", {"n": 2**64}), "document of 'k2'"),
         (Record("", {}), "key"),
         (Record("k2", {}, "latest"), "version"),
         (Record("k\x002", {}), "key"),
         (Record("k2", {}, "1", {"type": 3}), "attribute"),  # type: ignore[dict-item]
     ],
-    ids=["unserialisable", "nan", "empty-key", "reserved-version", "nul-in-key", "int-attribute"],
+    ids=["unserialisable", "nan", "int-beyond-64-bits", "empty-key", "reserved-version",
+         "nul-in-key", "int-attribute"],
 )
 def test_a_batch_with_an_invalid_record_raises_input_error_and_stores_nothing(
     store: Store, bad: Record, field: str

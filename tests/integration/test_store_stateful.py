@@ -121,7 +121,8 @@ class StoreMachine(RuleBasedStateMachine):
         if not versions:
             self.model[namespace].pop(key, None)
 
-    @rule(key=st.sampled_from(KEYS), value=st.one_of(st.none(), st.integers(), st.text(max_size=5)))
+    @rule(key=st.sampled_from(KEYS), value=st.one_of(
+        st.none(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=5)))
     def kv_put(self, key: str, value: Any) -> None:
         self.store.kv_put(self.spaces[0], key, value)
         self.kv[key] = value

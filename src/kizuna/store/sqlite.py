@@ -34,6 +34,8 @@ from kizuna.store.values import Now
 
 PREFIX = "sqlite:///"
 LOG = logging.getLogger(__name__)
+READ_MMAP_BYTES = 1 << 30  # address space, not memory: only pages read are resident
+READ_CACHE_KIB = 65_536  # per reading connection (at most `readers` of them)
 BACKSTOP_PAGES = 16_384  # the writer checkpoints itself past this (64 MiB of 4 KiB pages)
 
 
@@ -132,6 +134,11 @@ class SQLiteStore(SqlStore):
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
         if read_only:
             conn.execute("PRAGMA query_only = ON")
+            # Reads map the file and keep more pages: paging through a large collection looks
+            # each row's newest version up in a B-tree that outgrows SQLite's 2 MB default
+            # cache (measured: +30% paged reads at 400k records, same run).
+            conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
+            conn.execute(f"PRAGMA cache_size = -{READ_CACHE_KIB}")
         return conn
 
     @contextmanager
