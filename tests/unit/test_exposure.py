@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from kizuna.data.bundle import load_dataset
 from kizuna.errors import InputError
-from kizuna.exposure.compute import NO_DATA, exposure
+from kizuna.exposure.compute import NO_DATA, NOT_ADDITIVE, exposure
 from kizuna.exposure.mixes import OTHER, perspective_of, world_mix
 from kizuna.products.model import Line, Product
 
@@ -55,6 +55,13 @@ def test_a_mineral_without_data_is_shown_not_dropped() -> None:
     row = result.minerals.set_index(["mineral", "stage"]).loc[("rhenium", "refining")]
     assert row["basis"] == NO_DATA
     assert pd.isna(row["hhi"]) and pd.isna(row["top_iso3"])
+
+
+def test_a_series_without_an_additive_world_total_says_so() -> None:
+    result = exposure(DS, product(Line("boron", 1.0, "magnet")))
+    mining = result.rows[(result.rows["mineral"] == "boron") & (result.rows["stage"] == "mining")]
+    assert list(mining["country"]) == [NOT_ADDITIVE]  # USGS: XX, the countries differ in product
+    assert mining["iso3"].isna().all()
 
 
 def test_synthetic_graphite_is_never_mined() -> None:

@@ -29,6 +29,7 @@ import pandas as pd
 from kizuna.data.bundle import Dataset
 from kizuna.exposure.mixes import OTHER, Mix, Perspective, world_mix
 from kizuna.minerals.metrics import HHI_SCALE
+from kizuna.minerals.selection import select
 from kizuna.model.types import STAGES, CountryGroup
 from kizuna.products.model import Line, Product
 
@@ -37,6 +38,9 @@ ROW_COLUMNS = ["mineral", "stage", "iso3", "country", "tonnes", "share", "basis"
 SUMMARY_COLUMNS = ["mineral", "stage", "tonnes", "concern_share", "hhi", "top_iso3",
                    "top_share", "basis", "proxy", "notes"]
 NO_DATA = "no supply data"
+NOT_ADDITIVE = "no additive world total"
+"""USGS lists the countries but marks the world total XX: they report different products,
+so shares would mean nothing (docs/concentration.md); the product's tonnes stay unattributed."""
 CONCERN = "concern"
 _RARE_EARTH_FAMILY = "rare-earths"
 
@@ -142,7 +146,8 @@ def exposure(
                 continue
             mix, proxy = mixes.get(line.mineral, stage)
             if mix is None:
-                rows.append(_row(line.mineral, stage, None, NO_DATA, tonnes, NO_DATA, "", ""))
+                why = NOT_ADDITIVE if select(ds, line.mineral, stage=stage) else NO_DATA
+                rows.append(_row(line.mineral, stage, None, why, tonnes, why, "", ""))
                 continue
             if proxy is not None:
                 proxies[(line.mineral, stage)] = proxy
@@ -165,7 +170,7 @@ def exposure(
             "stands for; the other stages use the world mix"
         )
     sources = list(product.sources) + sorted(
-        {str(s) for s in frame["source"] if s and s != NO_DATA}
+        {str(s) for s in frame["source"] if s}
     )
     return Exposure(product, units, year, perspective, frame, summary, assumptions, sources)
 
@@ -199,9 +204,9 @@ def _aggregate(ds: Dataset, rows: list[dict[str, Any]]) -> pd.DataFrame:
     totals = grouped.groupby(["mineral", "stage"])["tonnes"].transform("sum")
     grouped["share"] = (grouped["tonnes"] / totals).where(totals > 0, 0.0)
     grouped["country"] = [
-        NO_DATA if code is None else ("Other countries" if code == OTHER
-                                      else ds.country_name(code))
-        for code in grouped["iso3"]
+        basis if code is None else ("Other countries" if code == OTHER
+                                    else ds.country_name(code))
+        for code, basis in zip(grouped["iso3"], grouped["basis"], strict=True)
     ]
     grouped = grouped.sort_values(["mineral", "stage", "tonnes"], ascending=[True, True, False],
                                   kind="stable")
@@ -230,7 +235,7 @@ def _summary(groups: Mapping[str, CountryGroup], frame: pd.DataFrame,
             "hhi": None if no_data else float((shares ** 2).sum() * HHI_SCALE),
             "top_iso3": None if top is None else str(top["iso3"]),
             "top_share": None if top is None else float(top["share"]),
-            "basis": NO_DATA if no_data else _joined(group["basis"]),
+            "basis": _joined(group["basis"]),
             "proxy": proxies.get((str(mineral), str(stage))),
             "notes": "; ".join(notes.get((str(mineral), str(stage)), [])),
         })  # fmt: skip

@@ -17,7 +17,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from kizuna.exposure.compute import NO_DATA, Exposure
+from kizuna.exposure.compute import Exposure
 from kizuna.exposure.mixes import OTHER
 from kizuna.exposure.rules import Verdict
 from kizuna.model.types import STAGES
@@ -48,7 +48,7 @@ def exposure_figure(result: Exposure, concern: frozenset[str]) -> go.Figure:
                                       float(row.tonnes)), row=1, col=column)
             rest = float(group["share"].sum()) - float(top["share"].sum())
             if rest > 1e-9:
-                label = NO_DATA if group["iso3"].isna().all() else "others"
+                label = str(group["basis"].iloc[0]) if group["iso3"].isna().all() else "others"
                 figure.add_trace(_bar(mineral, rest, label, label, GREY,
                                       float(group["tonnes"].sum()) * rest), row=1, col=column)
     figure.update_layout(

@@ -253,7 +253,7 @@ def _one(context: _Context, rule: Rule, mineral: str, stage: str,
          rows: pd.DataFrame) -> dict[str, Any]:
     if rows["iso3"].isna().all():
         return _result(rule, mineral, stage, False, None, rule.spec.get("limit"),
-                       "no supply data: cannot be shown to comply (fail closed)")
+                       f"{rows['basis'].iloc[0]}: cannot be shown to comply (fail closed)")
     named = rows[rows["iso3"].notna() & (rows["iso3"] != OTHER)]
     shares = dict(zip(named["iso3"], named["share"].astype(float), strict=True))
     if rule.kind == "max_share":
