@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 import psycopg
@@ -92,3 +93,24 @@ def test_version_order_is_by_code_point_even_where_the_database_collation_differ
         store.put_many("ns", [Record("k", {}, v) for v in ("b", "B", "a", "A", "_")])
         assert store.versions("ns", "k") == ["A", "B", "_", "a", "b"]
         assert store.get("ns", "k").version == "b"
+
+
+def test_the_store_refreshes_planner_statistics_as_a_collection_grows(
+    pg_url: str, pg_schema: str, connection: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    def analyzed() -> object:
+        row = connection.execute(
+            "SELECT last_analyze FROM pg_stat_user_tables WHERE schemaname = %s "
+            "AND relname = 'kz_records'", [pg_schema]).fetchone()
+        return None if row is None else row[0]
+
+    with PostgresStore(pg_url, schema=pg_schema) as store:
+        with store.transaction() as tx:
+            tx.put_many("ns", [Record(f"k{i}", {"i": i}) for i in range(100)])
+        assert analyzed() is None  # small writes leave it to autovacuum
+        with store.transaction() as tx:
+            tx.put_many("ns", [Record(f"k{i}", {"i": i}) for i in range(100, 5100)])
+        deadline = time.monotonic() + 10  # the server publishes statistics within a second
+        while analyzed() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert analyzed() is not None  # 5,000 rows since: ANALYZE ran after the commit

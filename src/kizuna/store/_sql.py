@@ -143,6 +143,7 @@ class SqlTransaction(Transaction):
     def __init__(self, runner: Runner, now: Now) -> None:
         self._db = runner
         self._now = now
+        self.written = 0  # records inserted or replaced (the PostgreSQL store's ANALYZE cue)
 
     def _existing(self, namespace: str, keys: list[str]) -> dict[tuple[str, str], Existing]:
         found: dict[tuple[str, str], Existing] = {}
@@ -168,6 +169,7 @@ class SqlTransaction(Transaction):
         inserts: list[tuple[Prepared, int]],
         updates: list[tuple[Prepared, int, int]],
     ) -> None:
+        self.written += len(inserts) + len(updates)
         if inserts:
             self._db.run_many(
                 "INSERT INTO kz_records (namespace, key, version, added, doc, attrs) "

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 INIT_LOCK = 0x4B5A0001  # advisory lock id that serialises schema creation
+ANALYZE_EVERY = 5_000  # records written before this process refreshes the planner's statistics
 
 
 class _Runner:
@@ -83,6 +84,9 @@ class PostgresStore(SqlStore):
         self._pool: Any = None
         self._single: psycopg.Connection[Any] | None = None
         self._single_lock = threading.RLock()
+        self._analyze_lock = threading.Lock()
+        self._since_analyze = 0
+        self._analyzed = 0
         try:
             self._open(pool_size, connect_timeout)
         except BaseException:
@@ -158,9 +162,27 @@ class PostgresStore(SqlStore):
     @contextmanager
     def _begin(self) -> Iterator[Transaction]:
         self._check_open()
-        with self._errors("write"), self._connection() as conn, conn.transaction():
-            conn.execute("SELECT last_added FROM kz_clock WHERE id = 1 FOR UPDATE")
-            yield SqlTransaction(_Runner(conn), self._now)
+        with self._errors("write"), self._connection() as conn:
+            with conn.transaction():
+                conn.execute("SELECT last_added FROM kz_clock WHERE id = 1 FOR UPDATE")
+                tx = SqlTransaction(_Runner(conn), self._now)
+                yield tx
+            self._after_commit(conn, tx.written)
+
+    def _after_commit(self, conn: psycopg.Connection[Any], written: int) -> None:
+        """ANALYZE once the tables have grown by a fifth (at least ``ANALYZE_EVERY`` rows)
+        since this process last did: a collection filled faster than autovacuum samples it
+        was planned on an empty table's statistics — sequential scans for id lookups and
+        sorts for pages, 466 ms p95 at 100k objects."""
+        with self._analyze_lock:
+            self._since_analyze += written
+            due = self._since_analyze >= max(ANALYZE_EVERY, self._analyzed // 5)
+            if due:
+                self._analyzed += self._since_analyze
+                self._since_analyze = 0
+        if due:
+            conn.execute("ANALYZE kz_records, kz_attrs")
+            conn.commit()
 
     @contextmanager
     def _reader(self) -> Iterator[_Runner]:
