@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.clitools import kizuna
+
+from clitools import kizuna
 
 PARTNER_BOM = """product,component,mineral,quantity,unit,mining_mix,refining_mix,volume
 Pack,cathode,cobalt,5.7,kg,AUS:0.5;CAN:0.5,FIN:0.6;JPN:0.4,100

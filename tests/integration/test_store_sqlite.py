@@ -73,7 +73,46 @@ def test_the_schema_version_is_recorded_in_the_meta_table(tmp_path: Path) -> Non
     with sqlite3.connect(path) as conn:
         row = conn.execute("SELECT value FROM kz_meta WHERE name = 'schema_version'").fetchone()
     conn.close()
-    assert row == ("1",)
+    assert row == ("2",)
+
+
+_SCHEMA_1 = [
+    "CREATE TABLE kz_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE kz_clock (id INTEGER PRIMARY KEY CHECK (id = 1), last_added BIGINT NOT NULL)",
+    "CREATE TABLE kz_records (added INTEGER PRIMARY KEY, namespace TEXT NOT NULL, "
+    "key TEXT NOT NULL, version TEXT NOT NULL, doc TEXT NOT NULL, attrs TEXT NOT NULL, "
+    "UNIQUE (namespace, key, version))",
+    "CREATE INDEX kz_records_added ON kz_records (namespace, added)",
+    "CREATE TABLE kz_attrs (added BIGINT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, "
+    "PRIMARY KEY (added, name)) WITHOUT ROWID",
+    "CREATE INDEX kz_attrs_value ON kz_attrs (name, value, added)",
+    "CREATE TABLE kz_kv (namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+    "PRIMARY KEY (namespace, key))",
+    "INSERT INTO kz_clock VALUES (1, 5)",
+    "INSERT INTO kz_meta VALUES ('schema_version', '1')",
+    "INSERT INTO kz_records VALUES (1, 'ns', 'a', 'v1', '{\"n\":1}', '{}')",
+    "INSERT INTO kz_records VALUES (2, 'ns', 'a', 'v3', '{\"n\":3}', '{}')",
+    "INSERT INTO kz_records VALUES (3, 'ns', 'a', 'v2', '{\"n\":2}', '{}')",
+    "INSERT INTO kz_records VALUES (4, 'ns', 'b', '', '{\"n\":4}', '{}')",
+]
+
+
+def test_a_schema_1_store_gains_the_latest_flag_when_opened(tmp_path: Path) -> None:
+    """Stores written before ``kz_records.latest`` existed read their newest versions the same."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        for statement in _SCHEMA_1:
+            conn.execute(statement)
+    conn.close()
+    with open_store(f"sqlite:///{path}") as store:
+        latest = {(r.key, r.version) for r in store.query("ns").records}
+        assert latest == {("a", "v3"), ("b", "")}
+        store.delete("ns", "a", "v3")
+        assert [r.doc for r in store.query("ns", keys=["a"]).records] == [{"n": 2}]
+    with sqlite3.connect(path) as conn:
+        row = conn.execute("SELECT value FROM kz_meta WHERE name = 'schema_version'").fetchone()
+    conn.close()
+    assert row == ("2",)
 
 
 def test_a_store_written_by_a_newer_kizuna_is_refused_with_a_hint(tmp_path: Path) -> None:

@@ -114,3 +114,22 @@ def test_the_store_refreshes_planner_statistics_as_a_collection_grows(
         while analyzed() is None and time.monotonic() < deadline:
             time.sleep(0.1)
         assert analyzed() is not None  # 5,000 rows since: ANALYZE ran after the commit
+
+
+def test_a_schema_1_store_gains_the_latest_flag_when_opened(
+    pg_url: str, pg_schema: str, connection: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    """A store written before ``kz_records.latest`` existed reads its newest versions the same."""
+    with PostgresStore(pg_url, schema=pg_schema) as store:
+        store.put_many("ns", [Record("a", {"n": 1}, "v1"), Record("a", {"n": 3}, "v3"),
+                              Record("a", {"n": 2}, "v2"), Record("b", {"n": 4})])
+    connection.execute(f'ALTER TABLE "{pg_schema}".kz_records DROP COLUMN latest')
+    connection.execute(
+        f"UPDATE \"{pg_schema}\".kz_meta SET value = '1' WHERE name = 'schema_version'")
+    with PostgresStore(pg_url, schema=pg_schema) as store:
+        assert {(r.key, r.version) for r in store.query("ns").records} == {("a", "v3"), ("b", "")}
+        store.delete("ns", "a", "v3")
+        assert [r.doc for r in store.query("ns", keys=["a"]).records] == [{"n": 2}]
+    row = connection.execute(
+        f"SELECT value FROM \"{pg_schema}\".kz_meta WHERE name = 'schema_version'").fetchone()
+    assert row == ("2",)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.hubtools import COLLECTION, ROOT, indicator, make_hub, partners
-
+from hubtools import COLLECTION, ROOT, indicator, make_hub, partners
 from kizuna.hub.contract import ObjectFilter, Tlp
 from kizuna.store import open_store
 

@@ -11,11 +11,12 @@ version order is the same everywhere, and the same as Python's ``sorted``.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from kizuna.errors import StoreError
+from kizuna.jsontext import load
 from kizuna.store.base import Store, Transaction
 from kizuna.store.values import (
     SCHEMA_VERSION,
@@ -24,6 +25,7 @@ from kizuna.store.values import (
     Prepared,
     QuerySpec,
     StoredRecord,
+    from_micros,
     next_added,
     stored,
 )
@@ -51,6 +53,11 @@ def schema(text_type: str, *, sqlite: bool = False) -> list[str]:
     the same reason. Each stored record costs 3 + 2 per attribute B-tree inserts instead of
     4 + 3 (row inserts and commits were about a quarter of a hub ingest under py-spy).
     Stores made with the first layout keep it: the columns and queries are the same.
+
+    ``latest`` is 1 on each key's newest version (by version order) and 0 on the others, kept
+    by every write and delete, so reading the current versions is a filter on the row the
+    scan reads anyway. The correlated ``MAX(version)`` subquery it replaces was more than half
+    of the SQLite time of a paged read-back (0.55 s against 0.24 s per 100,000 records).
     """
     key_type = "INTEGER PRIMARY KEY" if sqlite else "BIGINT PRIMARY KEY"
     clustered = " WITHOUT ROWID" if sqlite else ""
@@ -61,7 +68,7 @@ def schema(text_type: str, *, sqlite: bool = False) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS kz_records (added {key_type}, "
         f"namespace {text_type} NOT NULL, key {text_type} NOT NULL, "
         f"version {text_type} NOT NULL, doc TEXT NOT NULL, attrs TEXT NOT NULL, "
-        "UNIQUE (namespace, key, version))",
+        "latest SMALLINT NOT NULL DEFAULT 0, UNIQUE (namespace, key, version))",
         "CREATE INDEX IF NOT EXISTS kz_records_added ON kz_records (namespace, added)",
         f"CREATE TABLE IF NOT EXISTS kz_attrs (added BIGINT NOT NULL, name {text_type} NOT NULL, "
         f"value {text_type} NOT NULL, PRIMARY KEY (added, name)){clustered}",
@@ -86,6 +93,18 @@ def create_schema(runner: Runner, text_type: str, where: str, *, sqlite: bool = 
             hint="upgrade Kizuna",
             url=where,
         )
+    if found < 2:
+        _add_latest(runner)
+
+
+def _add_latest(runner: Runner) -> None:
+    """Schema 1 -> 2: add and fill ``kz_records.latest`` (inside the opening transaction)."""
+    runner.run("ALTER TABLE kz_records ADD COLUMN latest SMALLINT NOT NULL DEFAULT 0")
+    runner.run(
+        "UPDATE kz_records SET latest = 1 WHERE version = (SELECT MAX(v.version) FROM "
+        "kz_records v WHERE v.namespace = kz_records.namespace AND v.key = kz_records.key)"
+    )
+    runner.run("UPDATE kz_meta SET value = '2' WHERE name = 'schema_version'")
 
 
 def marks(count: int) -> str:
@@ -99,10 +118,11 @@ def build_query(namespace: str, spec: QuerySpec) -> tuple[str, list[object]]:
     if spec.keys is not None:
         where.append(f"r.key IN ({marks(len(spec.keys))})")
         params.extend(spec.keys)
-    if spec.mode in ("latest", "first"):
-        pick = "MAX" if spec.mode == "latest" else "MIN"
+    if spec.mode == "latest":
+        where.append("r.latest = 1")
+    elif spec.mode == "first":
         where.append(
-            f"r.version = (SELECT {pick}(v.version) FROM kz_records v "
+            "r.version = (SELECT MIN(v.version) FROM kz_records v "
             "WHERE v.namespace = r.namespace AND v.key = r.key)"
         )
     elif spec.mode == "exact":
@@ -168,14 +188,26 @@ class SqlTransaction(Transaction):
         namespace: str,
         inserts: list[tuple[Prepared, int]],
         updates: list[tuple[Prepared, int, int]],
+        newest: Mapping[str, tuple[str | None, str]],
     ) -> None:
         self.written += len(inserts) + len(updates)
+        demoted = [
+            (namespace, key, before)
+            for key, (before, after) in newest.items()
+            if before is not None and before != after
+        ]
+        if demoted:
+            self._db.run_many(
+                "UPDATE kz_records SET latest = 0 WHERE namespace = ? AND key = ? AND version = ?",
+                demoted,
+            )
         if inserts:
             self._db.run_many(
-                "INSERT INTO kz_records (namespace, key, version, added, doc, attrs) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO kz_records (namespace, key, version, added, doc, attrs, latest) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (namespace, it.key, it.version, added, it.doc, it.attrs_json)
+                    (namespace, it.key, it.version, added, it.doc, it.attrs_json,
+                     int(newest[it.key][1] == it.version))
                     for it, added in inserts
                 ],
             )
@@ -184,10 +216,11 @@ class SqlTransaction(Transaction):
                 "DELETE FROM kz_attrs WHERE added = ?", [(old,) for _, _, old in updates]
             )
             self._db.run_many(
-                "UPDATE kz_records SET added = ?, doc = ?, attrs = ? "
+                "UPDATE kz_records SET added = ?, doc = ?, attrs = ?, latest = ? "
                 "WHERE namespace = ? AND key = ? AND version = ?",
                 [
-                    (added, it.doc, it.attrs_json, namespace, it.key, it.version)
+                    (added, it.doc, it.attrs_json, int(newest[it.key][1] == it.version),
+                     namespace, it.key, it.version)
                     for it, added, _ in updates
                 ],
             )
@@ -207,7 +240,14 @@ class SqlTransaction(Transaction):
         params = [namespace, key] + ([] if version is None else [version])
         doomed = f"SELECT added FROM kz_records WHERE {where}"
         self._db.run(f"DELETE FROM kz_attrs WHERE added IN ({doomed})", params)
-        return self._db.run(f"DELETE FROM kz_records WHERE {where}", params)
+        removed = self._db.run(f"DELETE FROM kz_records WHERE {where}", params)
+        if removed and version is not None:  # the newest left is the latest now
+            self._db.run(
+                "UPDATE kz_records SET latest = 1 WHERE namespace = ? AND key = ? AND version = "
+                "(SELECT MAX(v.version) FROM kz_records v WHERE v.namespace = ? AND v.key = ?)",
+                [namespace, key, namespace, key],
+            )
+        return removed
 
     def _kv_get(self, namespace: str, key: str) -> str | None:
         return kv_read(self._db, namespace, key)
@@ -248,7 +288,12 @@ class SqlStore(Store):
         sql, params = build_query(namespace, spec)
         with self._reader() as db:
             rows = db.fetch(sql, params)
-        return [stored(namespace, *row, raw=spec.raw) for row in rows]
+        if spec.raw:  # the read-back path: one record per row, built inline
+            return [
+                StoredRecord(namespace, key, version, from_micros(added), doc, load(attrs))
+                for key, version, added, doc, attrs in rows
+            ]
+        return [stored(namespace, *row) for row in rows]
 
     def _read_versions(self, namespace: str, key: str) -> list[str]:
         with self._reader() as db:

@@ -82,7 +82,7 @@ class Transaction(ABC):
             for name, (item, new) in writes.items()
             if name in existing
         ]
-        self._write(namespace, inserts, updates)
+        self._write(namespace, inserts, updates, _newest(existing, writes))
         return results
 
     def delete(self, namespace: str, key: str, version: str | None = None) -> int:
@@ -129,7 +129,9 @@ class Transaction(ABC):
         namespace: str,
         inserts: list[tuple[Prepared, int]],
         updates: list[tuple[Prepared, int, int]],
-    ) -> None: ...
+        newest: Mapping[str, tuple[str | None, str]],
+    ) -> None:
+        """``newest``: for each key written, its newest version before and after the batch."""
 
     @abstractmethod
     def _versions(self, namespace: str, key: str) -> list[str]: ...
@@ -145,6 +147,25 @@ class Transaction(ABC):
 
     @abstractmethod
     def _kv_delete(self, namespace: str, key: str) -> bool: ...
+
+
+def _newest(
+    existing: Mapping[tuple[str, str], Existing], writes: Mapping[tuple[str, str], object]
+) -> dict[str, tuple[str | None, str]]:
+    """For each key written: its newest version before the batch (None: new key) and after."""
+    before: dict[str, str] = {}
+    for key, version in existing:
+        if key not in before or version > before[key]:
+            before[key] = version
+    newest: dict[str, tuple[str | None, str]] = {}
+    for key, version in writes:
+        known = newest.get(key)
+        if known is None:
+            old = before.get(key)
+            newest[key] = (old, version if old is None or version > old else old)
+        elif version > known[1]:
+            newest[key] = (known[0], version)
+    return newest
 
 
 def _statuses(

@@ -7,7 +7,7 @@ log, so a failed transaction leaves the store as it found it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -163,6 +163,7 @@ class _MemoryTransaction(Transaction):
         namespace: str,
         inserts: list[tuple[Prepared, int]],
         updates: list[tuple[Prepared, int, int]],
+        newest: Mapping[str, tuple[str | None, str]],
     ) -> None:
         writes = [*inserts, *((item, added) for item, added, _old in updates)]
         for item, added in sorted(writes, key=lambda write: write[1]):
