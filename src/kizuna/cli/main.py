@@ -19,6 +19,7 @@ from kizuna.cli import exposure as exposure_commands
 from kizuna.cli import groups as groups_commands
 from kizuna.cli import hub as hub_commands
 from kizuna.cli import minerals as minerals_commands
+from kizuna.cli import scenario as scenario_commands
 from kizuna.cli.context import CliState, StoreOption
 from kizuna.errors import KizunaError
 from kizuna.settings import Settings
@@ -34,6 +35,7 @@ app.add_typer(minerals_commands.app, name="minerals")
 app.add_typer(groups_commands.app, name="groups")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(hub_commands.app, name="hub")
+app.add_typer(scenario_commands.app, name="scenario")
 app.command("exposure")(exposure_commands.exposure_command)
 app.command("comply")(exposure_commands.comply_command)
 app.command("products")(exposure_commands.products_command)

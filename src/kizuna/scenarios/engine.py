@@ -1,0 +1,315 @@
+"""The Monte Carlo engine: one fixed-size block of draws at a time, vectorised over draws.
+
+Block ``b`` of a run with seed ``s`` draws its random numbers from
+``numpy.random.default_rng(SeedSequence(s).spawn(b + 1)[b])`` (equivalently
+``SeedSequence(s, spawn_key=(b,))``), so a block's draws do not depend on which process runs
+it or on how many blocks there are: a run split over Dask workers gives the same numbers as a
+local one, and the first N draws of a longer run are the N draws of a shorter one.
+
+Inside a block there is no per-draw Python loop: each event's occurrence, start, duration and
+severity are sampled for every draw at once; the engine then builds, node by node, a
+(draws x steps) float32 array of the supply lost on each day, applies spare capacity,
+substitution, recycling and stockpiles, and reduces the arrays to per-draw figures (annual
+shortfall, peak, first day short, price change) and per-step sums (the mean path). The work
+inside a block is cut into sub-chunks of ``CHUNK`` draws to bound memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kizuna.scenarios.model import Model
+
+BLOCK_SIZE = 10_000
+"""Draws per random-number block (the unit of reproducibility and of Dask tasks)."""
+CHUNK = 2_048
+"""Draws computed together inside a block (bounds memory: nodes x CHUNK x steps x 4 bytes)."""
+ZERO = 1e-6
+"""Sums of daily losses below this (float32 rounding residue) count as no loss."""
+PRICE_SHORTFALL_CAP = 0.99
+"""A shortfall is capped here before the isoelastic price formula (which diverges at 1)."""
+
+F32 = NDArray[np.float32]
+
+
+@dataclass
+class Draws:
+    """One block's sampled events: step windows [start, end) and severities, (events, n)."""
+
+    start: NDArray[np.int64]
+    end: NDArray[np.int64]
+    severity: NDArray[np.float64]
+
+
+@dataclass
+class BlockResult:
+    """Per-draw figures and per-step sums of one block (arrays are draws x nodes etc.)."""
+
+    block: int
+    size: int
+    shortfall: F32  # (n, nodes): shortfall as a fraction of a year's supply
+    peak: F32  # (n, nodes): largest daily shortfall rate
+    first_day: NDArray[np.int32]  # (n, nodes): first day short, -1 if never
+    price_change: F32  # (n, nodes): relative price change; NaN without elasticities
+    product_short: F32  # (n, products): fraction of a year's output not buildable
+    path_sum: NDArray[np.float64]  # (nodes, steps): sum over draws of the daily shortfall
+    path_hits: NDArray[np.int64]  # (nodes, steps): draws short on each step
+    product_path_sum: NDArray[np.float64]  # (products, steps)
+
+
+def block_rng(seed: int, block: int) -> np.random.Generator:
+    """The generator of block ``block`` for ``seed`` (see the module docstring)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
+
+
+def sample(model: Model, seed: int, block: int, size: int) -> Draws:
+    """Sample every event for ``size`` draws: 4 uniforms per event and draw, inverse CDF."""
+    rng = block_rng(seed, block)
+    uniforms = rng.random((len(model.events), 4, size))
+    steps, step = model.steps, model.step_days
+    start = np.empty((len(model.events), size), dtype=np.int64)
+    end = np.empty_like(start)
+    severity = np.empty((len(model.events), size))
+    for index, event in enumerate(model.events):
+        occurs = uniforms[index, 0] < event.probability
+        first = np.clip(np.rint(event.start.ppf(uniforms[index, 1]) / step), 0, steps)
+        length = np.maximum(np.rint(event.duration.ppf(uniforms[index, 2]) / step), 0)
+        start[index] = first
+        end[index] = np.where(occurs, np.minimum(first + length, steps), first)
+        severity[index] = event.severity.ppf(uniforms[index, 3])
+    return Draws(start, end, severity)
+
+
+class _Plan:
+    """Per-node lookups computed once per block: channels, weights, partners."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.steps = model.steps
+        weights = np.full(self.steps, float(model.step_days))
+        weights[-1] = model.horizon_days - (self.steps - 1) * model.step_days
+        self.weights = weights
+        self.weights32 = weights.astype(np.float32)
+        self.uniform = bool(np.all(weights == 1.0))
+        self.channels = [model.channels_of(i) for i in range(len(model.nodes))]
+        coefficients = model.coefficients
+        self.capped = [bool(coefficients[c, 2].sum() > 1 + 1e-12) for c in self.channels]
+        self.groups = [_groups(model, c) for c in self.channels]
+        self.feeds = {n.feed_from for n in model.nodes if n.feed_from is not None}
+        self.same_feed = [bool(np.allclose(coefficients[c, :3], coefficients[c, 3:]))
+                          for c in self.channels]
+        self.time = np.arange(self.steps, dtype=np.int64)
+
+
+def _groups(model: Model, channels: NDArray[np.int64]) -> list[NDArray[np.int64]]:
+    """Positions (within ``channels``) grouped so that one country's events share a cap.
+
+    The first group holds every channel that is alone for its country (summed uncapped);
+    each further group is one country with several events, capped at that country's share.
+    """
+    by_country: dict[str, list[int]] = {}
+    singles: list[int] = []
+    for position, channel in enumerate(channels):
+        country = model.channel_country[channel] if model.channel_country else ""
+        if country:
+            by_country.setdefault(country, []).append(position)
+        else:
+            singles.append(position)
+    shared = [group for group in by_country.values() if len(group) > 1]
+    singles += [group[0] for group in by_country.values() if len(group) == 1]
+    return [np.array(sorted(singles), dtype=np.int64)] + [np.array(g) for g in shared]
+
+
+def simulate_block(model: Model, seed: int, block: int, size: int,
+                   chunk: int = CHUNK) -> BlockResult:
+    """Run ``size`` draws of block ``block``; the result does not depend on ``chunk``."""
+    draws = sample(model, seed, block, size)
+    coefficients = model.coefficients
+    sev = draws.severity[model.channel_event]
+    loss = np.clip(coefficients[:, :1] + coefficients[:, 1:2] * sev, 0,
+                   coefficients[:, 2:3]).astype(np.float32)
+    feed = np.clip(coefficients[:, 3:4] + coefficients[:, 4:5] * sev, 0,
+                   coefficients[:, 5:6]).astype(np.float32)
+    starts, ends = draws.start[model.channel_event], draws.end[model.channel_event]
+    plan = _Plan(model)
+    nodes, products, steps = len(model.nodes), len(model.products), plan.steps
+    result = BlockResult(
+        block, size,
+        shortfall=np.zeros((size, nodes), np.float32), peak=np.zeros((size, nodes), np.float32),
+        first_day=np.full((size, nodes), -1, np.int32),
+        price_change=np.full((size, nodes), np.nan, np.float32),
+        product_short=np.zeros((size, products), np.float32),
+        path_sum=np.zeros((nodes, steps)), path_hits=np.zeros((nodes, steps), np.int64),
+        product_path_sum=np.zeros((products, steps)),
+    )  # fmt: skip
+    for low in range(0, size, chunk):
+        rows = slice(low, min(size, low + chunk))
+        _run_chunk(plan, loss[:, rows], feed[:, rows], starts[:, rows], ends[:, rows], rows,
+                   result)
+    return result
+
+
+def _windows(plan: _Plan, values: F32, starts: NDArray[np.int64], ends: NDArray[np.int64],
+             cap: float | None) -> F32:
+    """(n, steps) sum over channels of value * [start <= t < end], capped at ``cap``."""
+    count, n = values.shape
+    if count == 1:
+        mask = plan.time >= starts[0][:, None]
+        mask &= plan.time < ends[0][:, None]
+        single: F32 = mask * values[0][:, None]
+        return single
+    delta = np.zeros((n, plan.steps + 1), np.float32)
+    rows = np.arange(n)
+    for k in range(count):
+        delta[rows, starts[k]] += values[k]
+        delta[rows, ends[k]] -= values[k]
+    out = np.cumsum(delta[:, :-1], axis=1)
+    out[out < ZERO] = 0.0
+    if cap is not None:
+        np.minimum(out, np.float32(cap), out=out)
+    return out
+
+
+def _gross(plan: _Plan, index: int, values: F32, caps: NDArray[np.float64],
+           starts: NDArray[np.int64], ends: NDArray[np.int64], n: int) -> F32:
+    """A node's summed loss: one country's overlapping events never exceed its share."""
+    channels = plan.channels[index]
+    if not channels.size:
+        return np.zeros((n, plan.steps), np.float32)
+    picked = values[channels]
+    first, *shared = plan.groups[index]
+    out: F32 | None = None
+    for position, group in enumerate([first, *shared]):
+        if not group.size:
+            continue
+        cap = None if position == 0 else float(caps[channels[group[0]]])
+        part = _windows(plan, picked[group], starts[channels][group], ends[channels][group],
+                        cap)
+        out = part if out is None else out + part
+    assert out is not None
+    if plan.capped[index] or len(shared) > 0:
+        np.minimum(out, 1.0, out=out)
+    return out
+
+
+def _mitigate(plan: _Plan, gross: F32, responses: tuple[tuple[float, float], ...],
+              stock_days: float) -> F32:
+    """Apply responses (after their lag from the first day short), then drain the stock."""
+    if responses:
+        positive = gross > 0
+        onset = np.where(positive.any(axis=1), positive.argmax(axis=1), plan.steps)
+        offset = np.zeros_like(gross)
+        for share, lag in responses:
+            lag_steps = round(lag / plan.model.step_days)
+            offset += (plan.time >= (onset + lag_steps)[:, None]) * np.float32(share)
+        gross = np.maximum(gross - offset, 0.0, dtype=np.float32)
+    if stock_days > 0:
+        flow = gross if plan.uniform else gross * plan.weights32
+        cumulative = np.cumsum(flow, axis=1, dtype=np.float64)
+        uncovered = np.maximum(cumulative - stock_days, 0.0)
+        net = np.diff(uncovered, axis=1, prepend=0.0)
+        if not plan.uniform:
+            net /= plan.weights
+        gross = net.astype(np.float32)
+    return gross
+
+
+def _node_series(plan: _Plan, index: int, loss: F32, feed: F32, starts: NDArray[np.int64],
+                 ends: NDArray[np.int64], series: dict[int, F32],
+                 feeds: dict[int, F32]) -> F32:
+    node = plan.model.nodes[index]
+    n = loss.shape[1]
+    coefficients = plan.model.coefficients
+    gross = _gross(plan, index, loss, coefficients[:, 2], starts, ends, n)
+    if node.feed_from is not None:
+        gross = np.maximum(gross, feeds[node.feed_from])
+    net = _mitigate(plan, gross, node.responses, node.stockpile_days)
+    if index in plan.feeds:
+        if plan.same_feed[index]:
+            feeds[index] = net
+        else:
+            feed_gross = _gross(plan, index, feed, coefficients[:, 5], starts, ends, n)
+            feeds[index] = _mitigate(plan, feed_gross, node.responses,
+                                     node.stockpile_days if node.stage == "mining" else 0.0)
+    series[index] = net
+    return net
+
+
+def _run_chunk(plan: _Plan, loss: F32, feed: F32, starts: NDArray[np.int64],
+               ends: NDArray[np.int64], rows: slice, result: BlockResult) -> None:
+    model = plan.model
+    series: dict[int, F32] = {}
+    feeds: dict[int, F32] = {}
+    year = np.float64(365.0)
+    for index, node in enumerate(model.nodes):
+        net = _node_series(plan, index, loss, feed, starts, ends, series, feeds)
+        total = (net.astype(np.float64) @ plan.weights) / year
+        result.shortfall[rows, index] = total
+        result.peak[rows, index] = net.max(axis=1)
+        positive = net > 0
+        short = positive.any(axis=1)
+        result.first_day[rows, index] = np.where(
+            short, positive.argmax(axis=1) * model.step_days, -1)
+        result.path_sum[index] += net.sum(axis=0, dtype=np.float64)
+        result.path_hits[index] += positive.sum(axis=0)
+        if node.elasticity is not None:
+            result.price_change[rows, index] = price_change(
+                total * year / model.horizon_days, node.elasticity.demand,
+                node.elasticity.supply)
+    shorts = _products_short(model, series)
+    for index, short_series in enumerate(shorts):
+        if short_series is None:
+            continue
+        result.product_short[rows, index] = (short_series.astype(np.float64)
+                                             @ plan.weights) / year
+        result.product_path_sum[index] += short_series.sum(axis=0, dtype=np.float64)
+
+
+def price_change(rate: NDArray[np.float64], demand: float, supply: float) -> NDArray[np.float64]:
+    """Isoelastic market: the relative price change that clears a supply cut of ``rate``.
+
+    Demand Q = (P/P0)^demand, remaining supply (1 - rate) (P/P0)^supply, so
+    P/P0 = (1 - rate)^(1 / (demand - supply)).
+    """
+    capped = np.minimum(rate, PRICE_SHORTFALL_CAP)
+    return np.asarray((1.0 - capped) ** (1.0 / (demand - supply)) - 1.0)
+
+
+def _products_short(model: Model, series: dict[int, F32]) -> list[F32 | None]:
+    """For each product, the fraction of its daily output that cannot be built, (n, steps)."""
+    if model.allocation == "priority":
+        return _priority_short(model, series)
+    out: list[F32 | None] = []
+    for product in model.products:
+        short: F32 | None = None
+        for node, _ in product.needs:  # 1 - min(1 - s) = max(s): the scarcest input
+            short = series[node] if short is None else np.maximum(short, series[node])
+        out.append(short)
+    return out
+
+
+def _priority_short(model: Model, series: dict[int, F32]) -> list[F32 | None]:
+    """Products, in the order listed, take what they can build from the supply left to all
+    the chosen products together (their combined need times the share available)."""
+    demand: dict[int, float] = {}
+    for product in model.products:
+        for node, kg in product.needs:
+            demand[node] = demand.get(node, 0.0) + product.volume * kg
+    pool = {node: (1.0 - series[node]) * np.float32(total) for node, total in demand.items()}
+    out: list[F32 | None] = []
+    for product in model.products:
+        needs = [(node, np.float32(product.volume * kg)) for node, kg in product.needs]
+        needs = [(node, need) for node, need in needs if need > 0]
+        if not needs:
+            out.append(None)
+            continue
+        built = np.minimum(pool[needs[0][0]] / needs[0][1], 1.0)
+        for node, need in needs[1:]:
+            built = np.minimum(built, pool[node] / need)
+        for node, need in needs:
+            pool[node] = np.maximum(pool[node] - built * need, 0.0)
+        out.append((1.0 - built).astype(np.float32))
+    return out
