@@ -27,6 +27,8 @@ from numpy.typing import NDArray
 Floats = NDArray[np.float64]
 
 DIST_KINDS = ("uniform", "triangular", "lognormal")
+_TINY = 1e-300
+_EPSILON = 2.0**-53
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class Distribution:
             return self.low + (self.high - self.low) * uniforms
         if self.kind == "triangular":
             return _triangular_ppf(uniforms, self.low, self.mode, self.high)
-        values = self.median * np.exp(self.sigma * normal_ppf(uniforms))
+        inside = np.clip(uniforms, _TINY, 1.0 - _EPSILON)  # finite normal quantiles
+        values = self.median * np.exp(self.sigma * normal_ppf(inside))
         return np.minimum(values, self.cap)
 
     def describe(self) -> str:

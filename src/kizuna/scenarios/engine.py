@@ -145,6 +145,8 @@ def simulate_block(model: Model, seed: int, block: int, size: int,
         path_sum=np.zeros((nodes, steps)), path_hits=np.zeros((nodes, steps), np.int64),
         product_path_sum=np.zeros((products, steps)),
     )  # fmt: skip
+    elastic = [i for i, node in enumerate(model.nodes) if node.elasticity is not None]
+    result.price_change[:, elastic] = 0.0  # no shortfall, no price change
     for low in range(0, size, chunk):
         rows = slice(low, min(size, low + chunk))
         _run_chunk(plan, loss[:, rows], feed[:, rows], starts[:, rows], ends[:, rows], rows,
@@ -197,7 +199,11 @@ def _gross(plan: _Plan, index: int, values: F32, caps: NDArray[np.float64],
 
 def _mitigate(plan: _Plan, gross: F32, responses: tuple[tuple[float, float], ...],
               stock_days: float) -> F32:
-    """Apply responses (after their lag from the first day short), then drain the stock."""
+    """Apply responses (after their lag from the first day short), then drain the stock.
+
+    The stock (days of baseline flow) covers the shortfall until the cumulative shortfall
+    C(t) exceeds it: nothing is short before that step, C(t) - D on it, everything after.
+    """
     if responses:
         positive = gross > 0
         onset = np.where(positive.any(axis=1), positive.argmax(axis=1), plan.steps)
@@ -208,64 +214,116 @@ def _mitigate(plan: _Plan, gross: F32, responses: tuple[tuple[float, float], ...
         gross = np.maximum(gross - offset, 0.0, dtype=np.float32)
     if stock_days > 0:
         flow = gross if plan.uniform else gross * plan.weights32
-        cumulative = np.cumsum(flow, axis=1, dtype=np.float64)
-        uncovered = np.maximum(cumulative - stock_days, 0.0)
-        net = np.diff(uncovered, axis=1, prepend=0.0)
-        if not plan.uniform:
-            net /= plan.weights
-        gross = net.astype(np.float32)
+        cumulative = np.cumsum(flow, axis=1)
+        over = cumulative > np.float32(stock_days)
+        exhausted = over.any(axis=1)
+        step = np.where(exhausted, over.argmax(axis=1), plan.steps)
+        net = np.where(plan.time >= step[:, None], gross, np.float32(0.0))
+        rows = np.flatnonzero(exhausted)
+        at = step[rows]
+        net[rows, at] = (cumulative[rows, at] - np.float32(stock_days)) \
+            / plan.weights32[at]
+        gross = net
+    return gross
+
+
+@dataclass
+class _Rows:
+    """A node's daily series on the draws of a chunk where it can be non-zero (sorted)."""
+
+    rows: NDArray[np.int64]
+    values: F32  # (len(rows), steps)
+
+
+def _active(plan: _Plan, index: int, values: F32, starts: NDArray[np.int64],
+            ends: NDArray[np.int64]) -> NDArray[np.int64]:
+    channels = plan.channels[index]
+    if not channels.size:
+        return np.empty(0, np.int64)
+    hit = (ends[channels] > starts[channels]) & (values[channels] > 0)
+    return np.flatnonzero(hit.any(axis=0))
+
+
+def _spread(target_rows: NDArray[np.int64], part: _Rows) -> NDArray[np.int64]:
+    """Positions of ``part``'s rows within ``target_rows`` (a sorted superset)."""
+    return np.searchsorted(target_rows, part.rows)
+
+
+def _series_on(plan: _Plan, index: int, values: F32, caps: NDArray[np.float64],
+               starts: NDArray[np.int64], ends: NDArray[np.int64], rows: NDArray[np.int64],
+               upstream: _Rows | None) -> F32:
+    gross = _gross(plan, index, values[:, rows], caps, starts[:, rows], ends[:, rows],
+                   rows.size)
+    if upstream is not None:
+        at = _spread(rows, upstream)
+        gross[at] = np.maximum(gross[at], upstream.values)
     return gross
 
 
 def _node_series(plan: _Plan, index: int, loss: F32, feed: F32, starts: NDArray[np.int64],
-                 ends: NDArray[np.int64], series: dict[int, F32],
-                 feeds: dict[int, F32]) -> F32:
+                 ends: NDArray[np.int64], feeds: dict[int, _Rows | None]) -> _Rows | None:
+    """The node's net daily shortfall on its active draws (None: never short)."""
     node = plan.model.nodes[index]
-    n = loss.shape[1]
     coefficients = plan.model.coefficients
-    gross = _gross(plan, index, loss, coefficients[:, 2], starts, ends, n)
-    if node.feed_from is not None:
-        gross = np.maximum(gross, feeds[node.feed_from])
-    net = _mitigate(plan, gross, node.responses, node.stockpile_days)
+    upstream = feeds.get(node.feed_from) if node.feed_from is not None else None
+    rows = _active(plan, index, loss, starts, ends)
+    if upstream is not None:
+        rows = np.union1d(rows, upstream.rows)
+    net: _Rows | None = None
+    if rows.size:
+        gross = _series_on(plan, index, loss, coefficients[:, 2], starts, ends, rows, upstream)
+        net = _Rows(rows, _mitigate(plan, gross, node.responses, node.stockpile_days))
     if index in plan.feeds:
         if plan.same_feed[index]:
             feeds[index] = net
         else:
-            feed_gross = _gross(plan, index, feed, coefficients[:, 5], starts, ends, n)
-            feeds[index] = _mitigate(plan, feed_gross, node.responses,
-                                     node.stockpile_days if node.stage == "mining" else 0.0)
-    series[index] = net
+            feed_rows = _active(plan, index, feed, starts, ends)
+            feeds[index] = _Rows(feed_rows, _mitigate(
+                plan, _series_on(plan, index, feed, coefficients[:, 5], starts, ends,
+                                 feed_rows, None),
+                node.responses, node.stockpile_days)) if feed_rows.size else None
     return net
+
+
+def _totals(plan: _Plan, values: F32) -> NDArray[np.float64]:
+    """Per draw: the shortfall summed over the horizon, as a share of a year's supply."""
+    if plan.uniform:
+        total = values.sum(axis=1, dtype=np.float64)
+    else:
+        total = values.astype(np.float64) @ plan.weights
+    return np.asarray(total / 365.0)
 
 
 def _run_chunk(plan: _Plan, loss: F32, feed: F32, starts: NDArray[np.int64],
                ends: NDArray[np.int64], rows: slice, result: BlockResult) -> None:
     model = plan.model
-    series: dict[int, F32] = {}
-    feeds: dict[int, F32] = {}
-    year = np.float64(365.0)
+    series: dict[int, _Rows | None] = {}
+    feeds: dict[int, _Rows | None] = {}
+    low = rows.start
     for index, node in enumerate(model.nodes):
-        net = _node_series(plan, index, loss, feed, starts, ends, series, feeds)
-        total = (net.astype(np.float64) @ plan.weights) / year
-        result.shortfall[rows, index] = total
-        result.peak[rows, index] = net.max(axis=1)
-        positive = net > 0
-        short = positive.any(axis=1)
-        result.first_day[rows, index] = np.where(
-            short, positive.argmax(axis=1) * model.step_days, -1)
-        result.path_sum[index] += net.sum(axis=0, dtype=np.float64)
+        net = _node_series(plan, index, loss, feed, starts, ends, feeds)
+        series[index] = net
+        if net is None:
+            continue
+        where = low + net.rows
+        total = _totals(plan, net.values)
+        result.shortfall[where, index] = total
+        result.peak[where, index] = net.values.max(axis=1)
+        positive = net.values > 0
+        result.first_day[where, index] = np.where(
+            positive.any(axis=1), positive.argmax(axis=1) * model.step_days, -1)
+        result.path_sum[index] += net.values.sum(axis=0, dtype=np.float64)
         result.path_hits[index] += positive.sum(axis=0)
         if node.elasticity is not None:
-            result.price_change[rows, index] = price_change(
-                total * year / model.horizon_days, node.elasticity.demand,
+            result.price_change[where, index] = price_change(
+                total * 365.0 / model.horizon_days, node.elasticity.demand,
                 node.elasticity.supply)
-    shorts = _products_short(model, series)
-    for index, short_series in enumerate(shorts):
-        if short_series is None:
+    n = loss.shape[1]
+    for index, short in enumerate(_products_short(model, series, n)):
+        if short is None:
             continue
-        result.product_short[rows, index] = (short_series.astype(np.float64)
-                                             @ plan.weights) / year
-        result.product_path_sum[index] += short_series.sum(axis=0, dtype=np.float64)
+        result.product_short[low + short.rows, index] = _totals(plan, short.values)
+        result.product_path_sum[index] += short.values.sum(axis=0, dtype=np.float64)
 
 
 def price_change(rate: NDArray[np.float64], demand: float, supply: float) -> NDArray[np.float64]:
@@ -278,28 +336,49 @@ def price_change(rate: NDArray[np.float64], demand: float, supply: float) -> NDA
     return np.asarray((1.0 - capped) ** (1.0 / (demand - supply)) - 1.0)
 
 
-def _products_short(model: Model, series: dict[int, F32]) -> list[F32 | None]:
-    """For each product, the fraction of its daily output that cannot be built, (n, steps)."""
+def _products_short(model: Model, series: dict[int, _Rows | None], n: int
+                    ) -> list[_Rows | None]:
+    """For each product, the share of its daily output that cannot be built."""
     if model.allocation == "priority":
-        return _priority_short(model, series)
-    out: list[F32 | None] = []
+        return _priority_short(model, series, n)
+    out: list[_Rows | None] = []
     for product in model.products:
-        short: F32 | None = None
-        for node, _ in product.needs:  # 1 - min(1 - s) = max(s): the scarcest input
-            short = series[node] if short is None else np.maximum(short, series[node])
-        out.append(short)
+        parts = [part for node, _ in product.needs if (part := series[node]) is not None]
+        if not parts:
+            out.append(None)
+        elif len(parts) == 1:
+            out.append(parts[0])
+        else:  # 1 - min(1 - s) = max(s): the scarcest input limits the product
+            rows = parts[0].rows
+            for part in parts[1:]:
+                rows = np.union1d(rows, part.rows)
+            short = np.zeros((rows.size, parts[0].values.shape[1]), np.float32)
+            for part in parts:
+                at = _spread(rows, part)
+                short[at] = np.maximum(short[at], part.values)
+            out.append(_Rows(rows, short))
     return out
 
 
-def _priority_short(model: Model, series: dict[int, F32]) -> list[F32 | None]:
+def _dense(part: _Rows | None, n: int, steps: int) -> F32:
+    out = np.zeros((n, steps), np.float32)
+    if part is not None:
+        out[part.rows] = part.values
+    return out
+
+
+def _priority_short(model: Model, series: dict[int, _Rows | None], n: int
+                    ) -> list[_Rows | None]:
     """Products, in the order listed, take what they can build from the supply left to all
     the chosen products together (their combined need times the share available)."""
     demand: dict[int, float] = {}
     for product in model.products:
         for node, kg in product.needs:
             demand[node] = demand.get(node, 0.0) + product.volume * kg
-    pool = {node: (1.0 - series[node]) * np.float32(total) for node, total in demand.items()}
-    out: list[F32 | None] = []
+    pool = {node: (1.0 - _dense(series[node], n, model.steps)) * np.float32(total)
+            for node, total in demand.items()}
+    everyone = np.arange(n)
+    out: list[_Rows | None] = []
     for product in model.products:
         needs = [(node, np.float32(product.volume * kg)) for node, kg in product.needs]
         needs = [(node, need) for node, need in needs if need > 0]
@@ -311,5 +390,5 @@ def _priority_short(model: Model, series: dict[int, F32]) -> list[F32 | None]:
             built = np.minimum(built, pool[node] / need)
         for node, need in needs:
             pool[node] = np.maximum(pool[node] - built * need, 0.0)
-        out.append((1.0 - built).astype(np.float32))
+        out.append(_Rows(everyone, (1.0 - built).astype(np.float32)))
     return out

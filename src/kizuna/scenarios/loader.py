@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
@@ -96,14 +97,16 @@ class _Parser:
 
     def fail(self, where: str, problem: str, hint: str | None = None) -> InputError:
         place = f"{self.origin}: {where}: " if where else f"{self.origin}: "
-        return InputError(place + problem, hint=hint, file=self.origin, field=where or None)
+        return InputError(place + problem, hint=hint or "the file format is in "
+                          "docs/scenarios.md", file=self.origin, field=where or None)
 
     # --- shapes ---------------------------------------------------------------------------
 
     def mapping(self, raw: object, where: str, keys: Iterable[str]) -> dict[str, Any]:
         known = tuple(keys)
         if not isinstance(raw, dict):
-            raise self.fail(where, f"expected a mapping, got {_kind(raw)}")
+            raise self.fail(where, f"expected a mapping, got {_kind(raw)}",
+                            hint="give key: value pairs indented under it")
         for key in raw:
             if key not in known:
                 close = difflib.get_close_matches(str(key), known, n=1)
@@ -114,13 +117,16 @@ class _Parser:
 
     def text(self, raw: object, where: str) -> str:
         if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            raise self.fail(where, f"expected text, got {_kind(raw)}")
+            raise self.fail(where, f"expected text, got {_kind(raw)}",
+                            hint="quote it if it contains a colon")
         return " ".join(str(raw).split())
 
     def number(self, raw: object, where: str, low: float = -math.inf,
                high: float = math.inf) -> float:
+        raw = _yaml_number(raw)
         if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            raise self.fail(where, f"expected a number, got {_shown(raw)}")
+            raise self.fail(where, f"expected a number, got {_shown(raw)}",
+                            hint="write a plain number such as 0.5 or 30")
         value = float(raw)
         if not low <= value <= high:
             raise self.fail(where, f"{value:g} is outside {_range(low, high)}",
@@ -129,20 +135,24 @@ class _Parser:
 
     def integer(self, raw: object, where: str, low: int, high: int) -> int:
         if isinstance(raw, bool) or not isinstance(raw, int):
-            raise self.fail(where, f"expected a whole number, got {_shown(raw)}")
+            raise self.fail(where, f"expected a whole number, got {_shown(raw)}",
+                            hint="write a whole number such as 365")
         if not low <= raw <= high:
-            raise self.fail(where, f"{raw} is outside {_range(low, high)}")
+            raise self.fail(where, f"{raw} is outside {_range(low, high)}",
+                            hint=f"use a whole number {_range(low, high)[4:]}")
         return raw
 
     def listing(self, raw: object, where: str) -> list[Any]:
         if isinstance(raw, str):
             return [raw]
         if not isinstance(raw, list):
-            raise self.fail(where, f"expected a list, got {_kind(raw)}")
+            raise self.fail(where, f"expected a list, got {_kind(raw)}",
+                            hint="write [a, b] or one '- item' per line")
         return raw
 
     def distribution(self, raw: object, where: str, low: float, high: float) -> Distribution:
         """A number or {dist: ...} whose every possible value lies in [low, high]."""
+        raw = _yaml_number(raw)
         if not isinstance(raw, dict):
             if isinstance(raw, bool) or not isinstance(raw, int | float):
                 raise self.fail(where, f"expected a number or a distribution, got "
@@ -160,7 +170,8 @@ class _Parser:
         missing = [name for name in names if name not in item]
         if missing:
             raise self.fail(where, f"a {kind} distribution needs {', '.join(names)}; "
-                            f"missing {missing[0]!r}")
+                            f"missing {missing[0]!r}", hint="see the distributions in "
+                            "docs/scenarios.md")
         values = [self.number(item[name], _join(where, name), low, high) for name in names]
         if values != sorted(values):
             raise self.fail(where, f"{kind} needs {' <= '.join(names)}, got "
@@ -175,13 +186,17 @@ class _Parser:
         for name in ("median", "sigma"):
             if name not in item:
                 raise self.fail(where, f"a lognormal distribution needs median and sigma; "
-                                f"missing {name!r}")
+                                f"missing {name!r}", hint="e.g. {dist: lognormal, median: 30, "
+                                "sigma: 0.5, max: 365}")
         median = self.number(item["median"], _join(where, "median"), 0, high)
         if median <= 0:
-            raise self.fail(_join(where, "median"), "must be > 0")
+            raise self.fail(_join(where, "median"), "must be > 0",
+                            hint="a lognormal's median is a positive number")
         sigma = self.number(item["sigma"], _join(where, "sigma"), 0, 10)
         if "max" not in item and math.isfinite(high):
-            raise self.fail(where, f"a lognormal is unbounded; give 'max' (at most {high:g})")
+            raise self.fail(where, f"a lognormal is unbounded; give 'max' (at most {high:g})",
+                            hint=f"e.g. {{dist: lognormal, median: 0.3, sigma: 0.5, max: "
+                                 f"{high:g}}}")
         cap = self.number(item["max"], _join(where, "max"), median, high) if "max" in item \
             else math.inf
         return Distribution("lognormal", median=median, sigma=sigma, cap=cap)
@@ -219,6 +234,16 @@ class _Parser:
             raise self.fail(where, f"unknown {what} {value!r}",
                             hint=f"{hint}use one of: {', '.join(options)}")
         return value
+
+
+_SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+def _yaml_number(raw: object) -> object:
+    """YAML 1.1 reads 1e-3 (no dot) as text; take it as the number it was meant to be."""
+    if isinstance(raw, str) and _SCIENTIFIC.fullmatch(raw.strip()):
+        return float(raw)
+    return raw
 
 
 def _a(kind: str) -> str:
@@ -375,7 +400,8 @@ class _ScenarioParser(_Parser):
         key = "minerals" if "minerals" in item else "mineral"
         names = self.listing(item[key], _join(where, key))
         if not names:
-            raise self.fail(_join(where, key), "the list is empty")
+            raise self.fail(_join(where, key), "the list is empty",
+                            hint="name at least one mineral, e.g. [cobalt]")
         found = [self.mineral(name, f"{where}.{key}[{i}]") for i, name in enumerate(names)]
         return tuple(dict.fromkeys(found))
 
@@ -473,7 +499,8 @@ class _ScenarioParser(_Parser):
             mineral = self.mineral(name, at)
             item = self.mapping(spec, at, _OFFSET) if isinstance(spec, dict) else {"share": spec}
             if "share" not in item:
-                raise self.fail(at, "missing 'share'")
+                raise self.fail(at, "missing 'share'",
+                                hint="the share of the mineral's demand it covers, 0 to 1")
             out.append(Response(kind, mineral, None,
                                 self.number(item["share"], _join(at, "share"), 0, 1),
                                 self.number(item.get("lag_days", 0), _join(at, "lag_days"), 0,
@@ -506,7 +533,8 @@ class _ScenarioParser(_Parser):
         table = item.get("elasticities") or {}
         if not isinstance(table, dict):
             raise self.fail(where, f"expected a mapping of mineral: {{demand, supply, source}}, "
-                            f"got {_kind(table)}")
+                            f"got {_kind(table)}", hint="e.g. elasticities: {cobalt: {demand: "
+                            "-0.3, supply: 0.2, source: '...'}}")
         out = []
         for name, spec in table.items():
             at = _join(where, str(name))
@@ -539,7 +567,8 @@ class _ScenarioParser(_Parser):
             product_id = self.choice(item["id"], _join(at, "id"), known, "product template")
             params = item.get("params") or {}
             if not isinstance(params, dict):
-                raise self.fail(_join(at, "params"), "expected a mapping of name: value")
+                raise self.fail(_join(at, "params"), "expected a mapping of name: value",
+                                hint="see kizuna products for each template's parameters")
             out.append(ProductChoice(product_id,
                                      self.number(item.get("volume", 1.0), _join(at, "volume"),
                                                  0, math.inf),
