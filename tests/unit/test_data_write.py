@@ -20,14 +20,7 @@ from kizuna.errors import InputError
 @pytest.fixture(scope="module")
 def tables() -> dict[str, pd.DataFrame]:
     ds = load_dataset()
-    return {
-        "supply": ds.supply,
-        "governance": ds.governance,
-        "lists": ds.lists,
-        "list_members": ds.list_members,
-        "sources": ds.sources,
-        "imports": ds.imports,
-    }
+    return {table.name: getattr(ds, table.name) for table in TABLES}
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -212,3 +212,12 @@ def test_a_family_event_reaches_the_rare_earth_elements_in_products(ds) -> None:
     assert result.products_frame().iloc[0]["mean_share_short"] == pytest.approx(cut, abs=1e-6)
     assert np.isclose(result.mean_path[:, 0:73].max(), share(ds, "rare-earths", "refining",
                                                               "CHN"), atol=1e-6)
+
+
+def test_the_cost_of_supply_lost_is_tonnes_times_the_latest_price(ds) -> None:
+    got = row(run(ds, "events:\n" + ban("CHN", "tungsten", "mining", duration_days=365),
+                  draws=10), "tungsten", "mining")
+    prices = ds.prices
+    tungsten = prices[(prices["mineral"] == "tungsten") & (prices["year"] == 2025)]
+    assert got["price_usd_per_t"] == pytest.approx(float(tungsten["usd_per_t"].iloc[0]))
+    assert got["mean_cost_usd"] == pytest.approx(got["mean_tonnes"] * got["price_usd_per_t"])

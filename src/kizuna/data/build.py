@@ -26,6 +26,7 @@ from kizuna.data.importers.imports import import_imports
 from kizuna.data.importers.lists import import_lists
 from kizuna.data.importers.refining_shares import import_refining_shares
 from kizuna.data.importers.usgs import import_usgs
+from kizuna.data.importers.usgs_prices import import_prices
 from kizuna.data.importers.wgi import import_wgi
 from kizuna.data.reference import reference
 from kizuna.data.schema import (
@@ -33,6 +34,7 @@ from kizuna.data.schema import (
     IMPORTS,
     LIST_MEMBERS,
     LISTS,
+    PRICES,
     SOURCES,
     SUPPLY,
     TABLES,
@@ -96,7 +98,9 @@ def build_tables(source_dir: Path) -> dict[str, pd.DataFrame]:
     governance = import_wgi(source_dir)
     lists, members = import_lists(source_dir, ref)
     imports = import_imports(source_dir, ref)
-    cited = set(supply["source"]) | set(governance["source"]) | set(imports["source"])
+    prices = import_prices(source_dir / "usgs_mcs2026")
+    cited = (set(supply["source"]) | set(governance["source"]) | set(imports["source"])
+             | set(prices["source"]))
     return {
         SUPPLY.name: SUPPLY.conform(supply),
         GOVERNANCE.name: GOVERNANCE.conform(governance),
@@ -104,6 +108,7 @@ def build_tables(source_dir: Path) -> dict[str, pd.DataFrame]:
         LIST_MEMBERS.name: LIST_MEMBERS.conform(members),
         SOURCES.name: SOURCES.conform(_sources(cited)),
         IMPORTS.name: IMPORTS.conform(imports),
+        PRICES.name: PRICES.conform(prices),
     }
 
 

@@ -22,6 +22,7 @@ from kizuna.data.schema import (
     IMPORTS,
     LIST_MEMBERS,
     LISTS,
+    PRICES,
     SOURCES,
     SUPPLY,
     Table,
@@ -33,7 +34,8 @@ from kizuna.model.types import STAGES, CountryGroup, Mineral
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Kizuna's bundled data: supply, governance, lists, sources, minerals and groups."""
+    """Kizuna's bundled data: supply, governance, lists, sources, imports, prices, minerals
+    and groups."""
 
     supply: pd.DataFrame
     governance: pd.DataFrame
@@ -43,6 +45,7 @@ class Dataset:
     minerals: dict[str, Mineral]
     groups: dict[str, CountryGroup]
     imports: pd.DataFrame = field(default_factory=IMPORTS.empty)
+    prices: pd.DataFrame = field(default_factory=PRICES.empty)
     supply_pointers: dict[tuple[str, str], SupplyPointer] = field(default_factory=dict)
     _names: dict[str, str] = field(init=False, repr=False)
 
@@ -145,7 +148,7 @@ def _read_all(tables_dir: Path | None) -> dict[str, pd.DataFrame]:
     base = resources.files("kizuna.data").joinpath("tables") if tables_dir is None else tables_dir
     frames: dict[str, pd.DataFrame] = {}
     table: Table
-    for table in (SUPPLY, GOVERNANCE, LISTS, LIST_MEMBERS, SOURCES, IMPORTS):
+    for table in (SUPPLY, GOVERNANCE, LISTS, LIST_MEMBERS, SOURCES, IMPORTS, PRICES):
         entry = base.joinpath(table.filename)
         if not entry.is_file():
             raise DataError(
@@ -169,6 +172,7 @@ def _load(tables_dir: str | None) -> Dataset:
         list_members=frames[LIST_MEMBERS.name],
         sources=frames[SOURCES.name],
         imports=frames[IMPORTS.name],
+        prices=frames[PRICES.name],
         minerals=dict(ref.minerals),
         groups=dict(ref.groups),
         supply_pointers=dict(ref.supply_pointers),

@@ -245,4 +245,33 @@ IMPORTS = Table(
     key=("importer", "mineral", "stage", "product", "origin_name", "source"),
 )
 
-TABLES: tuple[Table, ...] = (SUPPLY, GOVERNANCE, LIST_MEMBERS, LISTS, SOURCES, IMPORTS)
+PRICES = Table(
+    name="prices",
+    description=(
+        "US prices from the USGS MCS 2026 salient statistics, converted to US dollars per "
+        "metric ton of the basis Kizuna's supply tonnes use (e.g. t Co content, t Li content), "
+        "one row per mineral, stage of the priced product and year. Used for the cost of "
+        "supply lost in disruption scenarios."
+    ),
+    columns=(
+        Column("mineral", "string", "Mineral slug"),
+        Column("stage", "string",
+               "mining (ore, concentrate) | refining (metal, oxide, chemical): what is priced"),
+        Column("year", "Int64", "Price year"),
+        Column("usd_per_t", "Float64",
+               "US dollars per metric ton of `basis`; empty when USGS gives no figure", False),
+        Column("value", "Float64", "The price as published, in `unit`; empty for NA or W",
+               False),
+        Column("unit", "string", "The unit as USGS prints it, e.g. 'cents per pound'"),
+        Column("factor", "Float64", "usd_per_t = value x factor"),
+        Column("conversion", "string", "How value becomes usd_per_t, in words"),
+        Column("basis", "string", "What one tonne is, e.g. 't Co metal', 't Li content'"),
+        Column("product", "string", "The USGS price series (`Statistics_detail`)"),
+        Column("estimated", "boolean", "True when USGS marks the figure as an estimate"),
+        Column("source", "string", "Source id (see sources.csv)"),
+        Column("citation", "string", "Where in the source"),
+    ),
+    key=("mineral", "stage", "year", "source"),
+)
+
+TABLES: tuple[Table, ...] = (SUPPLY, GOVERNANCE, LIST_MEMBERS, LISTS, SOURCES, IMPORTS, PRICES)

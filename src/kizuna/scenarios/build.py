@@ -241,18 +241,28 @@ def _renumbered(renumber: dict[int, int], index: int | None) -> int | None:
 
 
 def _priced(ds: Dataset, node: Node, year: int | None) -> Node:
-    prices = getattr(ds, "prices", None)
-    if prices is None or prices.empty or node.tonnes is None:
+    """The node with the latest US price up to ``year`` for its mineral, in USD per tonne.
+
+    A mining stage without an ore price takes the refined product's price per tonne of
+    contained metal, an upper bound of the value of the ore lost (said in the source text).
+    """
+    prices = ds.prices
+    if prices.empty or node.tonnes is None:
         return node
-    rows = prices[(prices["mineral"] == node.mineral) & (prices["stage"] == node.stage)]
+    rows = prices[(prices["mineral"] == node.mineral) & prices["usd_per_t"].notna()]
     if year is not None:
         rows = rows[rows["year"] <= year]
-    rows = rows.dropna(subset=["usd_per_t"])
-    if rows.empty:
+    own = rows[rows["stage"] == node.stage]
+    note = ""
+    if own.empty and node.stage == "mining":
+        own = rows[rows["stage"] == "refining"]
+        note = "; refined price on contained tonnes, an upper bound for ore"
+    if own.empty:
         return node
-    row = rows.sort_values("year").iloc[-1]
+    row = own.sort_values("year").iloc[-1]
     return replace(node, price_usd_per_t=float(row["usd_per_t"]),
-                   price_source=f"{row['citation']} ({row['year']}; {row['conversion']})")
+                   price_source=f"{row['citation']} ({row['year']}: {row['value']:g} "
+                                f"{row['unit']}; {row['conversion']}{note})")
 
 
 def _product_need(builder: _Builder, product: Product, nodes: list[Node]) -> ProductNeed:
