@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
@@ -11,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kizuna.data.bundle import load_dataset
-from kizuna.scenarios import build_model, parse_scenario_text, run_model
+from kizuna.scenarios import build_model, load_scenario, parse_scenario_text, run_model
 from kizuna.scenarios.distributions import Distribution, normal_ppf
 from kizuna.scenarios.engine import block_rng, simulate_block
 from kizuna.scenarios.result import ScenarioResult
@@ -199,3 +201,22 @@ def test_splitting_the_work_never_changes_the_answer(model, draws, block, chunk)
     assert np.array_equal(reference.shortfall, joined.shortfall)
     assert np.array_equal(reference.product_short, joined.product_short)
     assert np.allclose(reference.mean_path, joined.mean_path, rtol=1e-12, atol=1e-15)
+
+
+def test_the_engine_agrees_with_the_plain_loop_of_the_benchmark() -> None:
+    """An independent oracle: benchmarks/scenarios.py's per-draw Python loop, on the
+    benchmark scenario (12 events, stockpiles, spare capacity, rare-earth element twins)."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "scenarios.py"
+    spec = importlib.util.spec_from_file_location("kizuna_bench_scenarios", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    ds = load_dataset()
+    scenario = load_scenario(bench.SCENARIO, dataset=ds)
+    model = build_model(ds, scenario, products=resolve_products(scenario))
+    assert len(scenario.events) >= 10 and len(scenario.minerals) >= 10
+    shortfall, products, _ = bench.run_loop(model, 31, 120)
+    block = simulate_block(model, 31, 0, 120)
+    assert np.abs(block.shortfall - shortfall).max() < 1e-5
+    assert np.abs(block.product_short - products).max() < 1e-5
+    assert block.shortfall.max() > 0.05  # the draws do disrupt something

@@ -25,7 +25,7 @@ from kizuna.scenarios.model import Model
 
 BLOCK_SIZE = 10_000
 """Draws per random-number block (the unit of reproducibility and of Dask tasks)."""
-CHUNK = 2_048
+CHUNK = 1_024
 """Draws computed together inside a block (bounds memory: nodes x CHUNK x steps x 4 bytes)."""
 ZERO = 1e-6
 """Sums of daily losses below this (float32 rounding residue) count as no loss."""
@@ -102,6 +102,24 @@ class _Plan:
         self.same_feed = [bool(np.allclose(coefficients[c, :3], coefficients[c, 3:]))
                           for c in self.channels]
         self.time = np.arange(self.steps, dtype=np.int64)
+        self.alias = _aliases(model, self.channels)
+
+
+def _aliases(model: Model, channels: list[NDArray[np.int64]]) -> list[int | None]:
+    """For each node, an earlier node with exactly the same inputs (the rare-earth elements
+    under one family event), whose series it can share; None if there is none."""
+    seen: dict[tuple[object, ...], int] = {}
+    out: list[int | None] = []
+    for index, node in enumerate(model.nodes):
+        own = tuple((int(model.channel_event[c]), model.channel_country[c] if
+                     model.channel_country else "", *model.coefficients[c].tolist())
+                    for c in channels[index])
+        upstream = out[node.feed_from] if node.feed_from is not None else None
+        feed = node.feed_from if upstream is None else upstream
+        key = (own, feed, node.responses, node.stockpile_days)
+        out.append(seen.get(key))
+        seen.setdefault(key, index)
+    return out
 
 
 def _groups(model: Model, channels: NDArray[np.int64]) -> list[NDArray[np.int64]]:
@@ -151,6 +169,10 @@ def simulate_block(model: Model, seed: int, block: int, size: int,
         rows = slice(low, min(size, low + chunk))
         _run_chunk(plan, loss[:, rows], feed[:, rows], starts[:, rows], ends[:, rows], rows,
                    result)
+    for index, twin in enumerate(plan.alias):
+        if twin is not None:  # a twin's daily series are its original's
+            result.path_sum[index] = result.path_sum[twin]
+            result.path_hits[index] = result.path_hits[twin]
     return result
 
 
@@ -199,11 +221,7 @@ def _gross(plan: _Plan, index: int, values: F32, caps: NDArray[np.float64],
 
 def _mitigate(plan: _Plan, gross: F32, responses: tuple[tuple[float, float], ...],
               stock_days: float) -> F32:
-    """Apply responses (after their lag from the first day short), then drain the stock.
-
-    The stock (days of baseline flow) covers the shortfall until the cumulative shortfall
-    C(t) exceeds it: nothing is short before that step, C(t) - D on it, everything after.
-    """
+    """Apply responses (after their lag from the first day short), then drain the stock."""
     if responses:
         positive = gross > 0
         onset = np.where(positive.any(axis=1), positive.argmax(axis=1), plan.steps)
@@ -213,18 +231,30 @@ def _mitigate(plan: _Plan, gross: F32, responses: tuple[tuple[float, float], ...
             offset += (plan.time >= (onset + lag_steps)[:, None]) * np.float32(share)
         gross = np.maximum(gross - offset, 0.0, dtype=np.float32)
     if stock_days > 0:
-        flow = gross if plan.uniform else gross * plan.weights32
-        cumulative = np.cumsum(flow, axis=1)
-        over = cumulative > np.float32(stock_days)
-        exhausted = over.any(axis=1)
-        step = np.where(exhausted, over.argmax(axis=1), plan.steps)
-        net = np.where(plan.time >= step[:, None], gross, np.float32(0.0))
-        rows = np.flatnonzero(exhausted)
-        at = step[rows]
-        net[rows, at] = (cumulative[rows, at] - np.float32(stock_days)) \
-            / plan.weights32[at]
-        gross = net
+        gross = _drain(plan, gross, stock_days)
     return gross
+
+
+def _drain(plan: _Plan, gross: F32, stock_days: float) -> F32:
+    """The stock (days of baseline flow) covers the shortfall until the cumulative shortfall
+    C(t) exceeds it: nothing is short before that step, C(t) - D on it, all of it after.
+    Only draws whose whole shortfall exceeds the stock are walked step by step."""
+    flow = gross if plan.uniform else gross * plan.weights32
+    need = flow.sum(axis=1, dtype=np.float64)
+    rows = np.flatnonzero(need > stock_days * (1 - 1e-6))
+    net = np.zeros_like(gross)
+    if not rows.size:
+        return net
+    part = flow[rows]
+    cumulative = np.cumsum(part, axis=1)
+    over = cumulative > np.float32(stock_days)
+    exhausted = over.any(axis=1)
+    rows, cumulative, over = rows[exhausted], cumulative[exhausted], over[exhausted]
+    step = over.argmax(axis=1)
+    net[rows] = np.where(plan.time >= step[:, None], gross[rows], np.float32(0.0))
+    net[rows, step] = (cumulative[np.arange(rows.size), step] - np.float32(stock_days)) \
+        / plan.weights32[step]
+    return net
 
 
 @dataclass
@@ -233,6 +263,16 @@ class _Rows:
 
     rows: NDArray[np.int64]
     values: F32  # (len(rows), steps)
+
+
+def _nonzero(rows: NDArray[np.int64], values: F32) -> _Rows | None:
+    """Keep the draws that are short on some step (a stock may have covered the others)."""
+    keep = values.any(axis=1)
+    if keep.all():
+        return _Rows(rows, values)
+    if not keep.any():
+        return None
+    return _Rows(rows[keep], values[keep])
 
 
 def _active(plan: _Plan, index: int, values: F32, starts: NDArray[np.int64],
@@ -272,13 +312,13 @@ def _node_series(plan: _Plan, index: int, loss: F32, feed: F32, starts: NDArray[
     net: _Rows | None = None
     if rows.size:
         gross = _series_on(plan, index, loss, coefficients[:, 2], starts, ends, rows, upstream)
-        net = _Rows(rows, _mitigate(plan, gross, node.responses, node.stockpile_days))
+        net = _nonzero(rows, _mitigate(plan, gross, node.responses, node.stockpile_days))
     if index in plan.feeds:
         if plan.same_feed[index]:
             feeds[index] = net
         else:
             feed_rows = _active(plan, index, feed, starts, ends)
-            feeds[index] = _Rows(feed_rows, _mitigate(
+            feeds[index] = _nonzero(feed_rows, _mitigate(
                 plan, _series_on(plan, index, feed, coefficients[:, 5], starts, ends,
                                  feed_rows, None),
                 node.responses, node.stockpile_days)) if feed_rows.size else None
@@ -300,12 +340,22 @@ def _run_chunk(plan: _Plan, loss: F32, feed: F32, starts: NDArray[np.int64],
     series: dict[int, _Rows | None] = {}
     feeds: dict[int, _Rows | None] = {}
     low = rows.start
-    for index, node in enumerate(model.nodes):
-        net = _node_series(plan, index, loss, feed, starts, ends, feeds)
+    for index in range(len(model.nodes)):
+        twin = plan.alias[index]
+        if twin is not None:
+            net = series[twin]
+            if index in plan.feeds:
+                feeds[index] = feeds.get(twin, net)
+        else:
+            net = _node_series(plan, index, loss, feed, starts, ends, feeds)
         series[index] = net
         if net is None:
             continue
         where = low + net.rows
+        if twin is not None:
+            _copy_outputs(result, where, index, twin)
+            _price(model, result, where, index, result.shortfall[where, index])
+            continue
         total = _totals(plan, net.values)
         result.shortfall[where, index] = total
         result.peak[where, index] = net.values.max(axis=1)
@@ -314,16 +364,27 @@ def _run_chunk(plan: _Plan, loss: F32, feed: F32, starts: NDArray[np.int64],
             positive.any(axis=1), positive.argmax(axis=1) * model.step_days, -1)
         result.path_sum[index] += net.values.sum(axis=0, dtype=np.float64)
         result.path_hits[index] += positive.sum(axis=0)
-        if node.elasticity is not None:
-            result.price_change[where, index] = price_change(
-                total * 365.0 / model.horizon_days, node.elasticity.demand,
-                node.elasticity.supply)
+        _price(model, result, where, index, total)
     n = loss.shape[1]
     for index, short in enumerate(_products_short(model, series, n)):
         if short is None:
             continue
         result.product_short[low + short.rows, index] = _totals(plan, short.values)
         result.product_path_sum[index] += short.values.sum(axis=0, dtype=np.float64)
+
+
+def _copy_outputs(result: BlockResult, where: NDArray[np.int64], index: int, twin: int) -> None:
+    for array in (result.shortfall, result.peak, result.first_day):
+        array[where, index] = array[where, twin]
+
+
+def _price(model: Model, result: BlockResult, where: NDArray[np.int64], index: int,
+           total: NDArray[np.floating]) -> None:
+    elasticity = model.nodes[index].elasticity
+    if elasticity is not None:
+        result.price_change[where, index] = price_change(
+            np.asarray(total, dtype=np.float64) * 365.0 / model.horizon_days,
+            elasticity.demand, elasticity.supply)
 
 
 def price_change(rate: NDArray[np.float64], demand: float, supply: float) -> NDArray[np.float64]:
@@ -343,7 +404,8 @@ def _products_short(model: Model, series: dict[int, _Rows | None], n: int
         return _priority_short(model, series, n)
     out: list[_Rows | None] = []
     for product in model.products:
-        parts = [part for node, _ in product.needs if (part := series[node]) is not None]
+        found = [part for node, _ in product.needs if (part := series[node]) is not None]
+        parts = list({id(part): part for part in found}.values())  # twins share one series
         if not parts:
             out.append(None)
         elif len(parts) == 1:

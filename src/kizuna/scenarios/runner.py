@@ -33,6 +33,11 @@ Progress = Callable[[int, int], None]
 """Called with (draws done, draws in all) after each block."""
 
 MAX_DRAWS = 100_000_000
+TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+"""Dask starts worker processes with MALLOC_TRIM_THRESHOLD_=65536, which makes glibc map and
+unmap every large temporary array: the engine runs about 3x slower (measured). The local
+clusters Kizuna starts leave it unset (docs/scenarios.md says how to do the same on a
+cluster of your own)."""
 
 
 def blocks_of(draws: int, block_size: int) -> list[tuple[int, int]]:
@@ -80,9 +85,26 @@ def _run_local(model: Model, seed: int, plan: list[tuple[int, int]], draws: int,
 
 
 @contextmanager
+def local_cluster(workers: int) -> Iterator[Any]:
+    """A ``distributed.LocalCluster`` of ``workers`` single-threaded worker processes, started
+    without Dask's MALLOC_TRIM_THRESHOLD_ (see TRIM_SETTING); closed on exit."""
+    try:
+        import dask  # noqa: PLC0415 - optional extra
+        from distributed import LocalCluster  # noqa: PLC0415 - optional extra
+    except ImportError:  # pragma: no cover - the dask extra is installed in development
+        raise MissingExtraError("distributed", "dask") from None
+    if workers < 1:
+        raise InputError(f"--workers must be >= 1, got {workers}", field="workers")
+    with dask.config.set({TRIM_SETTING: None}), LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True,
+            dashboard_address=None) as cluster:
+        yield cluster
+
+
+@contextmanager
 def _client(scheduler: str | None, workers: int | None) -> Iterator[tuple[Any, str]]:
     try:
-        from distributed import Client, LocalCluster  # noqa: PLC0415 - optional extra
+        from distributed import Client  # noqa: PLC0415 - optional extra
     except ImportError:  # pragma: no cover - the dask extra is installed in development
         raise MissingExtraError("distributed", "dask") from None
     if scheduler is not None:
@@ -96,10 +118,7 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[tuple[Any, s
             yield client, f"dask {scheduler}"
         return
     count = int(workers or 1)
-    if count < 1:
-        raise InputError(f"--workers must be >= 1, got {count}", field="workers")
-    with LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with local_cluster(count) as cluster, Client(cluster) as client:
         yield client, f"dask LocalCluster({count} workers)"
 
 
