@@ -52,8 +52,8 @@ class BlockResult:
     size: int
     shortfall: F32  # (n, nodes): shortfall as a fraction of a year's supply
     peak: F32  # (n, nodes): largest daily shortfall rate
-    first_day: NDArray[np.int32]  # (n, nodes): first day short, -1 if never
-    price_change: F32  # (n, nodes): relative price change; NaN without elasticities
+    first_day: NDArray[np.int16]  # (n, nodes): first day short, -1 if never (horizon <= 3650)
+    price_change: F32  # (n, nodes with elasticities): relative price change
     product_short: F32  # (n, products): fraction of a year's output not buildable
     path_sum: NDArray[np.float64]  # (nodes, steps): sum over draws of the daily shortfall
     path_hits: NDArray[np.int64]  # (nodes, steps): draws short on each step
@@ -103,6 +103,8 @@ class _Plan:
                           for c in self.channels]
         self.time = np.arange(self.steps, dtype=np.int64)
         self.alias = _aliases(model, self.channels)
+        self.elastic = [i for i, node in enumerate(model.nodes) if node.elasticity is not None]
+        self.price_column = {node: column for column, node in enumerate(self.elastic)}
 
 
 def _aliases(model: Model, channels: list[NDArray[np.int64]]) -> list[int | None]:
@@ -157,14 +159,12 @@ def simulate_block(model: Model, seed: int, block: int, size: int,
     result = BlockResult(
         block, size,
         shortfall=np.zeros((size, nodes), np.float32), peak=np.zeros((size, nodes), np.float32),
-        first_day=np.full((size, nodes), -1, np.int32),
-        price_change=np.full((size, nodes), np.nan, np.float32),
+        first_day=np.full((size, nodes), -1, np.int16),
+        price_change=np.zeros((size, len(plan.elastic)), np.float32),
         product_short=np.zeros((size, products), np.float32),
         path_sum=np.zeros((nodes, steps)), path_hits=np.zeros((nodes, steps), np.int64),
         product_path_sum=np.zeros((products, steps)),
     )  # fmt: skip
-    elastic = [i for i, node in enumerate(model.nodes) if node.elasticity is not None]
-    result.price_change[:, elastic] = 0.0  # no shortfall, no price change
     for low in range(0, size, chunk):
         rows = slice(low, min(size, low + chunk))
         _run_chunk(plan, loss[:, rows], feed[:, rows], starts[:, rows], ends[:, rows], rows,
@@ -354,7 +354,7 @@ def _run_chunk(plan: _Plan, loss: F32, feed: F32, starts: NDArray[np.int64],
         where = low + net.rows
         if twin is not None:
             _copy_outputs(result, where, index, twin)
-            _price(model, result, where, index, result.shortfall[where, index])
+            _price(plan, result, where, index, result.shortfall[where, index])
             continue
         total = _totals(plan, net.values)
         result.shortfall[where, index] = total
@@ -364,7 +364,7 @@ def _run_chunk(plan: _Plan, loss: F32, feed: F32, starts: NDArray[np.int64],
             positive.any(axis=1), positive.argmax(axis=1) * model.step_days, -1)
         result.path_sum[index] += net.values.sum(axis=0, dtype=np.float64)
         result.path_hits[index] += positive.sum(axis=0)
-        _price(model, result, where, index, total)
+        _price(plan, result, where, index, total)
     n = loss.shape[1]
     for index, short in enumerate(_products_short(model, series, n)):
         if short is None:
@@ -378,12 +378,12 @@ def _copy_outputs(result: BlockResult, where: NDArray[np.int64], index: int, twi
         array[where, index] = array[where, twin]
 
 
-def _price(model: Model, result: BlockResult, where: NDArray[np.int64], index: int,
+def _price(plan: _Plan, result: BlockResult, where: NDArray[np.int64], index: int,
            total: NDArray[np.floating]) -> None:
-    elasticity = model.nodes[index].elasticity
+    elasticity = plan.model.nodes[index].elasticity
     if elasticity is not None:
-        result.price_change[where, index] = price_change(
-            np.asarray(total, dtype=np.float64) * 365.0 / model.horizon_days,
+        result.price_change[where, plan.price_column[index]] = price_change(
+            np.asarray(total, dtype=np.float64) * 365.0 / plan.model.horizon_days,
             elasticity.demand, elasticity.supply)
 
 

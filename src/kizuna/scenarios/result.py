@@ -31,8 +31,8 @@ class ScenarioResult:
     block_size: int
     shortfall: NDArray[np.float32]  # (draws, nodes)
     peak: NDArray[np.float32]
-    first_day: NDArray[np.int32]
-    price_change: NDArray[np.float32]
+    first_day: NDArray[np.int16]
+    price_change: NDArray[np.float32]  # (draws, nodes with elasticities), see price_of
     product_short: NDArray[np.float32]  # (draws, products)
     mean_path: NDArray[np.float64]  # (nodes, steps)
     probability_path: NDArray[np.float64]  # (nodes, steps)
@@ -91,13 +91,20 @@ class ScenarioResult:
         row.update(self._price(index, node))
         return row
 
+    def price_of(self, index: int) -> NDArray[np.float32]:
+        """Per-draw relative price change of node ``index`` (zeros without elasticities)."""
+        columns = [i for i, n in enumerate(self.model.nodes) if n.elasticity is not None]
+        if index not in columns:
+            return np.zeros(self.draws, np.float32)
+        return self.price_change[:, columns.index(index)]
+
     def _price(self, index: int, node: Node) -> dict[str, Any]:
         if node.elasticity is None:
             return {"price_change_mean": None, "price_change_p95": None,
                     "price_change_stderr": None,
                     "price_note": "not estimated (no price elasticities for this mineral)"
                     if node.final else "not estimated (intermediate stage)"}
-        stats = summarise(self.price_change[:, index])
+        stats = summarise(self.price_of(index))
         return {"price_change_mean": stats["mean"], "price_change_p95": stats["p95"],
                 "price_change_stderr": stats["stderr"],
                 "price_note": f"isoelastic, demand {node.elasticity.demand:g}, supply "
@@ -132,7 +139,7 @@ class ScenarioResult:
             if node.elasticity is None or node.price_usd_per_t is None:
                 continue
             found = True
-            total += kg / 1000 * node.price_usd_per_t * self.price_change[:, node_index]
+            total += kg / 1000 * node.price_usd_per_t * self.price_of(node_index)
         return float(total.mean()) if found else None
 
     # --- JSON ---------------------------------------------------------------------------
@@ -170,7 +177,7 @@ class ScenarioResult:
         }  # fmt: skip
 
 
-def _median_first(days: NDArray[np.int32]) -> float | None:
+def _median_first(days: NDArray[np.int16]) -> float | None:
     short = days[days >= 0]
     return float(np.median(short)) if short.size else None
 

@@ -133,8 +133,7 @@ def _run_dask(model: Model, seed: int, plan: list[tuple[int, int]], draws: int,
                    for block, size in plan]
         done = 0
         results: list[BlockResult] = []
-        for future in as_completed(futures):
-            result = future.result()
+        for _, result in as_completed(futures, with_results=True):
             results.append(result)
             done += result.size
             if progress is not None:
