@@ -28,6 +28,7 @@ from kizuna.web.formatting import FILTERS
 from kizuna.web.gate import mineral_reader
 from kizuna.web.handlers import install_handlers
 from kizuna.web.pages import pages_router
+from kizuna.web.scenario_page import scenario_router
 from kizuna.web.taxii import install_taxii_handlers, taxii_router
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ NAV = (
     ("minerals", "Minerals", "/minerals"),
     ("exposure", "Products", "/exposure"),
     ("intel", "Threat intel", None),
-    ("scenarios", "Scenarios", None),
+    ("scenarios", "Scenarios", "/scenarios"),
     ("api", "API", "/docs"),
 )
 
@@ -150,6 +151,7 @@ def create_app(
     app.include_router(taxii_router())
     app.include_router(pages_router(templates), dependencies=private)
     app.include_router(exposure_router(templates), dependencies=private)
+    app.include_router(scenario_router(templates), dependencies=private)
     app.include_router(vendor_router())
     _docs_routes(app)
     app.mount(
