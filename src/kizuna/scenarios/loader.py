@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
-from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -23,10 +21,10 @@ from typing import Any
 import yaml
 
 from kizuna.data.bundle import Dataset, load_dataset
-from kizuna.errors import InputError, NotFoundError
-from kizuna.model import countries
+from kizuna.errors import InputError
 from kizuna.model.types import STAGES
-from kizuna.scenarios.distributions import DIST_KINDS, Distribution
+from kizuna.scenarios.distributions import Distribution
+from kizuna.scenarios.parsing import Parser, article, join_path, kind_of
 from kizuna.scenarios.schema import (
     ALLOCATIONS,
     CAUSES,
@@ -78,8 +76,6 @@ _SPARE = ("share", "lag_days", "stage")
 _MARKET = ("elasticities",)
 _ELASTICITY = ("demand", "supply", "source")
 _PRODUCT = ("id", "volume", "params")
-_DIST = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high"),
-         "lognormal": ("median", "sigma", "max")}
 _MEASURE_OF_KIND = {
     "export_ban": ("share",),
     "facility_outage": ("share", "facility"),
@@ -88,219 +84,10 @@ _MEASURE_OF_KIND = {
 }
 
 
-class _Parser:
-    """Checks one scenario's raw YAML data; ``fail`` builds the one-line error."""
-
-    def __init__(self, origin: str, ds: Dataset) -> None:
-        self.origin = origin
-        self.ds = ds
-
-    def fail(self, where: str, problem: str, hint: str | None = None) -> InputError:
-        place = f"{self.origin}: {where}: " if where else f"{self.origin}: "
-        return InputError(place + problem, hint=hint or "the file format is in "
-                          "docs/scenarios.md", file=self.origin, field=where or None)
-
-    # --- shapes ---------------------------------------------------------------------------
-
-    def mapping(self, raw: object, where: str, keys: Iterable[str]) -> dict[str, Any]:
-        known = tuple(keys)
-        if not isinstance(raw, dict):
-            raise self.fail(where, f"expected a mapping, got {_kind(raw)}",
-                            hint="give key: value pairs indented under it")
-        for key in raw:
-            if key not in known:
-                close = difflib.get_close_matches(str(key), known, n=1)
-                hint = f"did you mean {close[0]!r}? " if close else ""
-                raise self.fail(_join(where, str(key)), f"unknown key {str(key)!r}",
-                                hint=f"{hint}known keys: {', '.join(known)}")
-        return raw
-
-    def text(self, raw: object, where: str) -> str:
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            raise self.fail(where, f"expected text, got {_kind(raw)}",
-                            hint="quote it if it contains a colon")
-        return " ".join(str(raw).split())
-
-    def number(self, raw: object, where: str, low: float = -math.inf,
-               high: float = math.inf) -> float:
-        raw = _yaml_number(raw)
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            raise self.fail(where, f"expected a number, got {_shown(raw)}",
-                            hint="write a plain number such as 0.5 or 30")
-        value = float(raw)
-        if not low <= value <= high:
-            raise self.fail(where, f"{value:g} is outside {_range(low, high)}",
-                            hint=_hint(where, low, high))
-        return value
-
-    def integer(self, raw: object, where: str, low: int, high: int) -> int:
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            raise self.fail(where, f"expected a whole number, got {_shown(raw)}",
-                            hint="write a whole number such as 365")
-        if not low <= raw <= high:
-            raise self.fail(where, f"{raw} is outside {_range(low, high)}",
-                            hint=f"use a whole number {_range(low, high)[4:]}")
-        return raw
-
-    def listing(self, raw: object, where: str) -> list[Any]:
-        if isinstance(raw, str):
-            return [raw]
-        if not isinstance(raw, list):
-            raise self.fail(where, f"expected a list, got {_kind(raw)}",
-                            hint="write [a, b] or one '- item' per line")
-        return raw
-
-    def distribution(self, raw: object, where: str, low: float, high: float) -> Distribution:
-        """A number or {dist: ...} whose every possible value lies in [low, high]."""
-        raw = _yaml_number(raw)
-        if not isinstance(raw, dict):
-            if isinstance(raw, bool) or not isinstance(raw, int | float):
-                raise self.fail(where, f"expected a number or a distribution, got "
-                                f"{_shown(raw)}", hint="e.g. 30 or {dist: uniform, low: 10, "
-                                "high: 60}")
-            return Distribution.constant(self.number(raw, where, low, high))
-        kind = raw.get("dist")
-        if kind not in DIST_KINDS:
-            raise self.fail(_join(where, "dist"), f"unknown distribution {kind!r}",
-                            hint=f"use one of: {', '.join(DIST_KINDS)}")
-        item = self.mapping(raw, where, ("dist", *_DIST[str(kind)]))
-        if kind == "lognormal":
-            return self.lognormal(item, where, high)
-        names = _DIST[str(kind)]
-        missing = [name for name in names if name not in item]
-        if missing:
-            raise self.fail(where, f"a {kind} distribution needs {', '.join(names)}; "
-                            f"missing {missing[0]!r}", hint="see the distributions in "
-                            "docs/scenarios.md")
-        values = [self.number(item[name], _join(where, name), low, high) for name in names]
-        if values != sorted(values):
-            raise self.fail(where, f"{kind} needs {' <= '.join(names)}, got "
-                            + ", ".join(f"{n} {v:g}" for n, v in zip(names, values, strict=True)),
-                            hint="e.g. {dist: uniform, low: 0.2, high: 0.5} or {dist: "
-                                 "triangular, low: 10, mode: 20, high: 60}")
-        if kind == "uniform":
-            return Distribution("uniform", low=values[0], high=values[1])
-        return Distribution("triangular", low=values[0], mode=values[1], high=values[2])
-
-    def lognormal(self, item: dict[str, Any], where: str, high: float) -> Distribution:
-        for name in ("median", "sigma"):
-            if name not in item:
-                raise self.fail(where, f"a lognormal distribution needs median and sigma; "
-                                f"missing {name!r}", hint="e.g. {dist: lognormal, median: 30, "
-                                "sigma: 0.5, max: 365}")
-        median = self.number(item["median"], _join(where, "median"), 0, high)
-        if median <= 0:
-            raise self.fail(_join(where, "median"), "must be > 0",
-                            hint="a lognormal's median is a positive number")
-        sigma = self.number(item["sigma"], _join(where, "sigma"), 0, 10)
-        if "max" not in item and math.isfinite(high):
-            raise self.fail(where, f"a lognormal is unbounded; give 'max' (at most {high:g})",
-                            hint=f"e.g. {{dist: lognormal, median: 0.3, sigma: 0.5, max: "
-                                 f"{high:g}}}")
-        cap = self.number(item["max"], _join(where, "max"), median, high) if "max" in item \
-            else math.inf
-        return Distribution("lognormal", median=median, sigma=sigma, cap=cap)
-
-    # --- vocabulary -------------------------------------------------------------------------
-
-    def mineral(self, raw: object, where: str) -> str:
-        try:
-            return self.ds.mineral(self.text(raw, where)).slug
-        except NotFoundError as error:
-            raise self.fail(where, error.message, hint=error.hint) from None
-
-    def country(self, raw: object, where: str) -> str:
-        try:
-            code = countries.to_iso3(self.text(raw, where))
-        except InputError as error:
-            raise self.fail(where, error.message, hint=error.hint) from None
-        if countries.is_aggregate(code):
-            raise self.fail(where, f"{raw!r} is an aggregate ({code}), not a country",
-                            hint="name one country, e.g. CHN or COD")
-        return code
-
-    def stage(self, raw: object, where: str) -> str:
-        stage = self.text(raw, where).casefold()
-        if stage not in STAGES:
-            raise self.fail(where, f"unknown stage {raw!r}", hint=f"use one of: "
-                            f"{', '.join(STAGES)}")
-        return stage
-
-    def choice(self, raw: object, where: str, options: tuple[str, ...], what: str) -> str:
-        value = self.text(raw, where)
-        if value not in options:
-            close = difflib.get_close_matches(value, options, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise self.fail(where, f"unknown {what} {value!r}",
-                            hint=f"{hint}use one of: {', '.join(options)}")
-        return value
-
-
-_SCIENTIFIC = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-
-
-def _yaml_number(raw: object) -> object:
-    """YAML 1.1 reads 1e-3 (no dot) as text; take it as the number it was meant to be."""
-    if isinstance(raw, str) and _SCIENTIFIC.fullmatch(raw.strip()):
-        return float(raw)
-    return raw
-
-
-def _a(kind: str) -> str:
-    return ("an " if kind[0] in "aeiou" else "a ") + kind
-
-
-def _join(where: str, key: str) -> str:
-    return f"{where}.{key}" if where else key
-
-
-def _kind(raw: object) -> str:
-    if raw is None:
-        return "nothing"
-    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false"}.get(
-        type(raw), type(raw).__name__)
-
-
-def _shown(raw: object) -> str:
-    return repr(raw) if isinstance(raw, str | int | float | bool) else _kind(raw)
-
-
-_HINTS = {
-    "probability": "a probability is a number from 0 to 1",
-    "share": "a share is a fraction from 0 to 1 (0.25 = 25%)",
-    "allowed_share": "a share is a fraction from 0 to 1 (0.25 = 25%)",
-    "duration_days": "a duration is a number of days >= 0",
-    "start_day": "the start is a day of the horizon, from 0 to horizon_days",
-    "lag_days": "a lag is a number of days >= 0",
-    "days": "days of cover are >= 0",
-    "demand": "a demand elasticity is negative (e.g. -0.3)",
-    "supply": "a supply elasticity is >= 0 (e.g. 0.2)",
-}
-
-
-def _hint(where: str, low: float, high: float) -> str:
-    """How to fix a number out of range, by the field's name (or its parent's)."""
-    parts = where.replace("]", "").replace("[", ".").split(".")
-    for part in reversed(parts):
-        if part in _HINTS:
-            return _HINTS[part]
-    if parts[-1] in ("low", "high", "mode", "median", "max") and len(parts) > 1:
-        for part in reversed(parts[:-1]):
-            if part in _HINTS:
-                return _HINTS[part]
-    return f"use a number {'>= ' + format(low, 'g') if math.isinf(high) else _range(low, high)[4:]}"
-
-
-def _range(low: float, high: float) -> str:
-    if math.isinf(high):
-        return f"the allowed range (>= {low:g})"
-    return f"the allowed range {low:g} to {high:g}"
-
-
 # --- the file, part by part --------------------------------------------------------------------
 
 
-class _ScenarioParser(_Parser):
+class _ScenarioParser(Parser):
     def scenario(self, raw: object, default_id: str) -> Scenario:
         if raw is None:
             raise self.fail("", "the file is empty", hint="see docs/scenarios.md")
@@ -360,37 +147,37 @@ class _ScenarioParser(_Parser):
         item = self.mapping(raw, where, _EVENT)
         if "kind" not in item:
             raise self.fail(where, "missing 'kind'", hint=f"use one of: {', '.join(EVENT_KINDS)}")
-        kind = self.choice(item["kind"], _join(where, "kind"), EVENT_KINDS, "event kind")
+        kind = self.choice(item["kind"], join_path(where, "kind"), EVENT_KINDS, "event kind")
         country = None
         if kind != "demand_surge":
             if "country" not in item:
-                raise self.fail(where, f"missing 'country' ({_a(kind)} needs one)",
+                raise self.fail(where, f"missing 'country' ({article(kind)} needs one)",
                                 hint="an ISO 3166-1 alpha-3 code such as CHN or COD")
-            country = self.country(item["country"], _join(where, "country"))
+            country = self.country(item["country"], join_path(where, "country"))
         elif "country" in item:
-            raise self.fail(_join(where, "country"), "a demand_surge has no country",
+            raise self.fail(join_path(where, "country"), "a demand_surge has no country",
                             hint="a demand surge raises world (or the importer's) demand")
         minerals = self.event_minerals(item, where)
         stages = self.event_stages(item, where, kind)
         measure, severity = self.severity(item, where, kind)
         return Event(
             index=index, where=where, kind=kind,
-            label=self.text(item["label"], _join(where, "label")) if "label" in item
+            label=self.text(item["label"], join_path(where, "label")) if "label" in item
             else f"{kind} {country or ''} {', '.join(minerals)}".replace("  ", " "),
             country=country, minerals=minerals, stages=stages, measure=measure,
             severity=severity,
-            start=self.distribution(item.get("start_day", 0), _join(where, "start_day"), 0,
+            start=self.distribution(item.get("start_day", 0), join_path(where, "start_day"), 0,
                                     horizon),
             duration=self.distribution(item.get("duration_days", horizon),
-                                       _join(where, "duration_days"), 0, MAX_HORIZON),
+                                       join_path(where, "duration_days"), 0, MAX_HORIZON),
             probability=self.number(item.get("probability", 1.0),
-                                    _join(where, "probability"), 0, 1),
+                                    join_path(where, "probability"), 0, 1),
             cause=self.cause(item, where, kind),
             facility=self.text(item["facility"].get("name", "facility"),
-                               _join(where, "facility.name"))
+                               join_path(where, "facility.name"))
             if isinstance(item.get("facility"), dict) else None,
-            source=self.text(item["source"], _join(where, "source")) if "source" in item else "",
-            note=self.text(item["note"], _join(where, "note")) if "note" in item else "",
+            source=self.optional_text(item, "source", where),
+            note=self.optional_text(item, "note", where),
         )  # fmt: skip
 
     def event_minerals(self, item: dict[str, Any], where: str) -> tuple[str, ...]:
@@ -398,9 +185,9 @@ class _ScenarioParser(_Parser):
             raise self.fail(where, "give exactly one of 'minerals' (a list) or 'mineral'",
                             hint="e.g. minerals: [cobalt]")
         key = "minerals" if "minerals" in item else "mineral"
-        names = self.listing(item[key], _join(where, key))
+        names = self.listing(item[key], join_path(where, key))
         if not names:
-            raise self.fail(_join(where, key), "the list is empty",
+            raise self.fail(join_path(where, key), "the list is empty",
                             hint="name at least one mineral, e.g. [cobalt]")
         found = [self.mineral(name, f"{where}.{key}[{i}]") for i, name in enumerate(names)]
         return tuple(dict.fromkeys(found))
@@ -409,9 +196,9 @@ class _ScenarioParser(_Parser):
         if "stage" not in item:
             if kind == "demand_surge":
                 return ()
-            raise self.fail(where, f"missing 'stage' ({_a(kind)} needs one)",
+            raise self.fail(where, f"missing 'stage' ({article(kind)} needs one)",
                             hint=f"use one of: {', '.join(STAGES)}")
-        return (self.stage(item["stage"], _join(where, "stage")),)
+        return (self.stage(item["stage"], join_path(where, "stage")),)
 
     def severity(self, item: dict[str, Any], where: str, kind: str) -> tuple[str, Distribution]:
         allowed = _MEASURE_OF_KIND[kind]
@@ -419,30 +206,30 @@ class _ScenarioParser(_Parser):
                                  "facility") if key in item]
         wrong = [key for key in given if key not in allowed]
         if wrong:
-            raise self.fail(_join(where, wrong[0]), f"{_a(kind)} has no {wrong[0]!r}",
-                            hint=f"{_a(kind)} takes one of: {', '.join(allowed)}")
+            raise self.fail(join_path(where, wrong[0]), f"{article(kind)} has no {wrong[0]!r}",
+                            hint=f"{article(kind)} takes one of: {', '.join(allowed)}")
         if len(given) != 1:
-            raise self.fail(where, f"{_a(kind)} needs exactly one of: {', '.join(allowed)}"
+            raise self.fail(where, f"{article(kind)} needs exactly one of: {', '.join(allowed)}"
                             + (f" (got {', '.join(given)})" if given else ""))
         key = given[0]
         if key == "facility":
-            facility = self.mapping(item["facility"], _join(where, "facility"), _FACILITY)
+            facility = self.mapping(item["facility"], join_path(where, "facility"), _FACILITY)
             if "capacity_tonnes_per_year" not in facility:
-                raise self.fail(_join(where, "facility"), "missing 'capacity_tonnes_per_year'",
+                raise self.fail(join_path(where, "facility"), "missing 'capacity_tonnes_per_year'",
                                 hint="a named facility needs its capacity in tonnes a year")
             return "capacity_tonnes_per_year", self.distribution(
                 facility["capacity_tonnes_per_year"],
-                _join(where, "facility.capacity_tonnes_per_year"), 0, math.inf)
+                join_path(where, "facility.capacity_tonnes_per_year"), 0, math.inf)
         high = math.inf if key == "allowed_tonnes_per_year" else 1.0
-        return key, self.distribution(item[key], _join(where, key), 0, high)
+        return key, self.distribution(item[key], join_path(where, key), 0, high)
 
     def cause(self, item: dict[str, Any], where: str, kind: str) -> str | None:
         if "cause" not in item:
             return "other" if kind == "facility_outage" else None
         if kind != "facility_outage":
-            raise self.fail(_join(where, "cause"), f"{_a(kind)} has no cause",
+            raise self.fail(join_path(where, "cause"), f"{article(kind)} has no cause",
                             hint="cause belongs to facility_outage events")
-        return self.choice(item["cause"], _join(where, "cause"), CAUSES, "cause")
+        return self.choice(item["cause"], join_path(where, "cause"), CAUSES, "cause")
 
     # --- mitigations, market, products -----------------------------------------------------
 
@@ -473,16 +260,17 @@ class _ScenarioParser(_Parser):
 
     def stockpiles(self, raw: object, where: str) -> list[Stockpile]:
         if not isinstance(raw, dict):
-            raise self.fail(where, f"expected a mapping of mineral: days, got {_kind(raw)}",
+            raise self.fail(where, f"expected a mapping of mineral: days, got {kind_of(raw)}",
                             hint="e.g. stockpile_days: {cobalt: 60}")
         out = []
         for name, spec in raw.items():
-            at = _join(where, str(name))
+            at = join_path(where, str(name))
             mineral = self.mineral(name, at)
             if isinstance(spec, dict):
                 item = self.mapping(spec, at, _STOCK)
-                days = self.number(item.get("days"), _join(at, "days"), 0, MAX_HORIZON)
-                stage = self.stage(item["stage"], _join(at, "stage")) if "stage" in item else None
+                days = self.number(item.get("days"), join_path(at, "days"), 0, MAX_HORIZON)
+                stage = self.stage(item["stage"], join_path(at, "stage")) \
+                    if "stage" in item else None
             else:
                 days, stage = self.number(spec, at, 0, MAX_HORIZON), None
             out.append(Stockpile(mineral, days, stage, "file"))
@@ -490,40 +278,40 @@ class _ScenarioParser(_Parser):
 
     def offsets(self, raw: object, where: str, kind: str) -> list[Response]:
         if not isinstance(raw, dict):
-            raise self.fail(where, f"expected a mapping of mineral: share, got {_kind(raw)}",
+            raise self.fail(where, f"expected a mapping of mineral: share, got {kind_of(raw)}",
                             hint=f"e.g. {kind}: {{cobalt: 0.1}} or {{cobalt: {{share: 0.1, "
                                  "lag_days: 30}}")
         out = []
         for name, spec in raw.items():
-            at = _join(where, str(name))
+            at = join_path(where, str(name))
             mineral = self.mineral(name, at)
             item = self.mapping(spec, at, _OFFSET) if isinstance(spec, dict) else {"share": spec}
             if "share" not in item:
                 raise self.fail(at, "missing 'share'",
                                 hint="the share of the mineral's demand it covers, 0 to 1")
             out.append(Response(kind, mineral, None,
-                                self.number(item["share"], _join(at, "share"), 0, 1),
-                                self.number(item.get("lag_days", 0), _join(at, "lag_days"), 0,
+                                self.number(item["share"], join_path(at, "share"), 0, 1),
+                                self.number(item.get("lag_days", 0), join_path(at, "lag_days"), 0,
                                             MAX_HORIZON), at))
         return out
 
     def spare(self, raw: object, where: str) -> list[Response]:
         if not isinstance(raw, dict):
             raise self.fail(where, f"expected a mapping of mineral: {{share, lag_days}}, got "
-                            f"{_kind(raw)}", hint="e.g. spare_capacity: {cobalt: {share: 0.1, "
+                            f"{kind_of(raw)}", hint="e.g. spare_capacity: {cobalt: {share: 0.1, "
                                                   "lag_days: 90}}")
         out = []
         for name, spec in raw.items():
-            at = _join(where, str(name))
+            at = join_path(where, str(name))
             mineral = self.mineral(name, at)
             item = self.mapping(spec, at, _SPARE)
             if "share" not in item:
                 raise self.fail(at, "missing 'share'", hint="the share of the stage's baseline "
                                 "supply other producers can add")
-            stage = self.stage(item["stage"], _join(at, "stage")) if "stage" in item else None
+            stage = self.stage(item["stage"], join_path(at, "stage")) if "stage" in item else None
             out.append(Response("spare_capacity", mineral, stage,
-                                self.number(item["share"], _join(at, "share"), 0, 1),
-                                self.number(item.get("lag_days", 0), _join(at, "lag_days"), 0,
+                                self.number(item["share"], join_path(at, "share"), 0, 1),
+                                self.number(item.get("lag_days", 0), join_path(at, "lag_days"), 0,
                                             MAX_HORIZON), at))
         return out
 
@@ -533,23 +321,23 @@ class _ScenarioParser(_Parser):
         table = item.get("elasticities") or {}
         if not isinstance(table, dict):
             raise self.fail(where, f"expected a mapping of mineral: {{demand, supply, source}}, "
-                            f"got {_kind(table)}", hint="e.g. elasticities: {cobalt: {demand: "
+                            f"got {kind_of(table)}", hint="e.g. elasticities: {cobalt: {demand: "
                             "-0.3, supply: 0.2, source: '...'}}")
         out = []
         for name, spec in table.items():
-            at = _join(where, str(name))
+            at = join_path(where, str(name))
             mineral = self.mineral(name, at)
             entry = self.mapping(spec, at, _ELASTICITY)
             for key in ("demand", "supply"):
                 if key not in entry:
                     raise self.fail(at, f"missing {key!r}", hint="e.g. {demand: -0.3, supply: "
                                     "0.2, source: 'where the figures come from'}")
-            demand = self.number(entry["demand"], _join(at, "demand"), -10, 0)
-            supply = self.number(entry["supply"], _join(at, "supply"), 0, 10)
+            demand = self.number(entry["demand"], join_path(at, "demand"), -10, 0)
+            supply = self.number(entry["supply"], join_path(at, "supply"), 0, 10)
             if demand == 0 and supply == 0:
                 raise self.fail(at, "demand and supply elasticities cannot both be 0",
                                 hint="the price would be undefined")
-            source = self.text(entry["source"], _join(at, "source")) if "source" in entry \
+            source = self.text(entry["source"], join_path(at, "source")) if "source" in entry \
                 else "given in the scenario file without a source"
             out.append(Elasticity(mineral, demand, supply, source))
         return tuple(out)
@@ -564,13 +352,13 @@ class _ScenarioParser(_Parser):
             item = self.mapping(spec, at, _PRODUCT) if isinstance(spec, dict) else {"id": spec}
             if "id" not in item:
                 raise self.fail(at, "missing 'id'", hint=f"a product template: {', '.join(known)}")
-            product_id = self.choice(item["id"], _join(at, "id"), known, "product template")
+            product_id = self.choice(item["id"], join_path(at, "id"), known, "product template")
             params = item.get("params") or {}
             if not isinstance(params, dict):
-                raise self.fail(_join(at, "params"), "expected a mapping of name: value",
+                raise self.fail(join_path(at, "params"), "expected a mapping of name: value",
                                 hint="see kizuna products for each template's parameters")
             out.append(ProductChoice(product_id,
-                                     self.number(item.get("volume", 1.0), _join(at, "volume"),
+                                     self.number(item.get("volume", 1.0), join_path(at, "volume"),
                                                  0, math.inf),
                                      {str(k): v for k, v in params.items()}))
         return tuple(out)
@@ -583,7 +371,7 @@ def check_data(scenario: Scenario, ds: Dataset) -> None:
     """Raise (with the YAML path) where an event needs data the bundled tables do not have."""
     from kizuna.scenarios.model import baseline_of  # noqa: PLC0415 - avoids an import cycle
 
-    parser = _Parser(scenario.origin, ds)
+    parser = Parser(scenario.origin, ds)
     for event in scenario.events:
         stages = event.stages or STAGES
         for position, mineral in enumerate(event.minerals):
@@ -602,7 +390,7 @@ def check_data(scenario: Scenario, ds: Dataset) -> None:
                 for stage in found:
                     base = baseline_of(ds, mineral, stage, scenario.year)
                     if base is not None and base.tonnes is None:
-                        raise parser.fail(_join(event.where, event.measure),
+                        raise parser.fail(join_path(event.where, event.measure),
                                           f"the data give no tonnage for {mineral} at {stage} "
                                           f"({base.series}), so a cap in tonnes cannot be "
                                           "turned into a share",
