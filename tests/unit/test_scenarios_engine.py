@@ -16,7 +16,7 @@ from kizuna.data.bundle import load_dataset
 from kizuna.scenarios import build_model, load_scenario, parse_scenario_text, run_model
 from kizuna.scenarios.distributions import Distribution, normal_ppf
 from kizuna.scenarios.engine import block_rng, simulate_block
-from kizuna.scenarios.result import ScenarioResult
+from kizuna.scenarios.result import ScenarioResult, _median_step
 from kizuna.scenarios.runner import blocks_of, resolve_products
 from kizuna.scenarios.summary import summarise
 
@@ -56,7 +56,7 @@ def model():
 
 def same(a: ScenarioResult, b: ScenarioResult) -> bool:
     return all(np.array_equal(x, y, equal_nan=True) for x, y in (
-        (a.shortfall, b.shortfall), (a.peak, b.peak), (a.first_day, b.first_day),
+        (a.shortfall, b.shortfall), (a.peak_sum, b.peak_sum), (a.first_counts, b.first_counts),
         (a.price_change, b.price_change), (a.product_short, b.product_short),
         (a.mean_path, b.mean_path), (a.probability_path, b.probability_path)))
 
@@ -174,7 +174,8 @@ def test_every_shortfall_is_a_share_between_0_and_1(share, probability, duration
     result = run_model(_model(share=share, probability=probability, duration=duration,
                               surge=surge, stock=stock, country=country), draws=300, seed=1)
     assert np.all(result.shortfall >= 0) and np.all(result.shortfall <= 1 + 1e-6)
-    assert np.all(result.peak <= 1 + 1e-6)
+    assert np.all(result.peak_max <= 1 + 1e-6)
+    assert np.all(result.first_counts.sum(axis=1) <= 300)
     assert np.all(result.product_short >= 0) and np.all(result.product_short <= 1 + 1e-6)
     assert np.all(result.probability_path <= 1)
 
@@ -220,3 +221,10 @@ def test_the_engine_agrees_with_the_plain_loop_of_the_benchmark() -> None:
     assert np.abs(block.shortfall - shortfall).max() < 1e-5
     assert np.abs(block.product_short - products).max() < 1e-5
     assert block.shortfall.max() > 0.05  # the draws do disrupt something
+
+
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=60))
+def test_the_median_first_day_from_the_histogram_is_numpys_median(days: list[int]) -> None:
+    counts = np.bincount(days, minlength=31)
+    assert _median_step(counts, 7) == float(np.median(days)) * 7
+    assert _median_step(np.zeros(31, np.int64), 7) is None

@@ -10,7 +10,7 @@ Inside a block there is no per-draw Python loop: each event's occurrence, start,
 severity are sampled for every draw at once; the engine then builds, node by node, a
 (draws x steps) float32 array of the supply lost on each day, applies spare capacity,
 substitution, recycling and stockpiles, and reduces the arrays to per-draw figures (annual
-shortfall, peak, first day short, price change) and per-step sums (the mean path). The work
+shortfall, price change) and per-node sums (peaks, first days, the mean path). The work
 inside a block is cut into sub-chunks of ``CHUNK`` draws to bound memory.
 """
 
@@ -51,8 +51,9 @@ class BlockResult:
     block: int
     size: int
     shortfall: F32  # (n, nodes): shortfall as a fraction of a year's supply
-    peak: F32  # (n, nodes): largest daily shortfall rate
-    first_day: NDArray[np.int16]  # (n, nodes): first day short, -1 if never (horizon <= 3650)
+    peak_sum: NDArray[np.float64]  # (nodes,): sum over draws of the largest daily shortfall
+    peak_max: NDArray[np.float64]  # (nodes,): the largest daily shortfall of any draw
+    first_counts: NDArray[np.int64]  # (nodes, steps): draws whose first short step is t
     price_change: F32  # (n, nodes with elasticities): relative price change
     product_short: F32  # (n, products): fraction of a year's output not buildable
     path_sum: NDArray[np.float64]  # (nodes, steps): sum over draws of the daily shortfall
@@ -158,8 +159,8 @@ def simulate_block(model: Model, seed: int, block: int, size: int,
     nodes, products, steps = len(model.nodes), len(model.products), plan.steps
     result = BlockResult(
         block, size,
-        shortfall=np.zeros((size, nodes), np.float32), peak=np.zeros((size, nodes), np.float32),
-        first_day=np.full((size, nodes), -1, np.int16),
+        shortfall=np.zeros((size, nodes), np.float32), peak_sum=np.zeros(nodes),
+        peak_max=np.zeros(nodes), first_counts=np.zeros((nodes, steps), np.int64),
         price_change=np.zeros((size, len(plan.elastic)), np.float32),
         product_short=np.zeros((size, products), np.float32),
         path_sum=np.zeros((nodes, steps)), path_hits=np.zeros((nodes, steps), np.int64),
@@ -171,8 +172,9 @@ def simulate_block(model: Model, seed: int, block: int, size: int,
                    result)
     for index, twin in enumerate(plan.alias):
         if twin is not None:  # a twin's daily series are its original's
-            result.path_sum[index] = result.path_sum[twin]
-            result.path_hits[index] = result.path_hits[twin]
+            for array in (result.path_sum, result.path_hits, result.peak_sum, result.peak_max,
+                          result.first_counts):
+                array[index] = array[twin]
     return result
 
 
@@ -358,10 +360,12 @@ def _run_chunk(plan: _Plan, loss: F32, feed: F32, starts: NDArray[np.int64],
             continue
         total = _totals(plan, net.values)
         result.shortfall[where, index] = total
-        result.peak[where, index] = net.values.max(axis=1)
+        peak = net.values.max(axis=1)
+        result.peak_sum[index] += float(peak.sum(dtype=np.float64))
+        result.peak_max[index] = max(result.peak_max[index], float(peak.max()))
         positive = net.values > 0
-        result.first_day[where, index] = np.where(
-            positive.any(axis=1), positive.argmax(axis=1) * model.step_days, -1)
+        first = positive.argmax(axis=1)[positive.any(axis=1)]
+        result.first_counts[index] += np.bincount(first, minlength=plan.steps)
         result.path_sum[index] += net.values.sum(axis=0, dtype=np.float64)
         result.path_hits[index] += positive.sum(axis=0)
         _price(plan, result, where, index, total)
@@ -374,8 +378,7 @@ def _run_chunk(plan: _Plan, loss: F32, feed: F32, starts: NDArray[np.int64],
 
 
 def _copy_outputs(result: BlockResult, where: NDArray[np.int64], index: int, twin: int) -> None:
-    for array in (result.shortfall, result.peak, result.first_day):
-        array[where, index] = array[where, twin]
+    result.shortfall[where, index] = result.shortfall[where, twin]
 
 
 def _price(plan: _Plan, result: BlockResult, where: NDArray[np.int64], index: int,

@@ -30,8 +30,9 @@ class ScenarioResult:
     seed: int
     block_size: int
     shortfall: NDArray[np.float32]  # (draws, nodes)
-    peak: NDArray[np.float32]
-    first_day: NDArray[np.int16]
+    peak_sum: NDArray[np.float64]  # (nodes,): sum over draws of the largest daily shortfall
+    peak_max: NDArray[np.float64]  # (nodes,): the largest daily shortfall of any draw
+    first_counts: NDArray[np.int64]  # (nodes, steps): draws first short on each step
     price_change: NDArray[np.float32]  # (draws, nodes with elasticities), see price_of
     product_short: NDArray[np.float32]  # (draws, products)
     mean_path: NDArray[np.float64]  # (nodes, steps)
@@ -53,8 +54,9 @@ class ScenarioResult:
         return cls(
             model=model, draws=draws, seed=seed, block_size=block_size,
             shortfall=np.concatenate([b.shortfall for b in ordered]),
-            peak=np.concatenate([b.peak for b in ordered]),
-            first_day=np.concatenate([b.first_day for b in ordered]),
+            peak_sum=np.sum([b.peak_sum for b in ordered], axis=0),
+            peak_max=np.max([b.peak_max for b in ordered], axis=0),
+            first_counts=np.sum([b.first_counts for b in ordered], axis=0),
             price_change=np.concatenate([b.price_change for b in ordered]),
             product_short=np.concatenate([b.product_short for b in ordered]),
             mean_path=path / draws, probability_path=hits / draws,
@@ -77,8 +79,9 @@ class ScenarioResult:
             **{key: stats[key] for key in ("p50", "p90", "p95", "p99", "var95", "var99",
                                            "es95", "es99", "max", "prob_any",
                                            "prob_any_stderr")},
-            "mean_peak_daily": float(self.peak[:, index].mean(dtype=np.float64)),
-            "median_first_day": _median_first(self.first_day[:, index]),
+            "mean_peak_daily": float(self.peak_sum[index] / self.draws),
+            "max_peak_daily": float(self.peak_max[index]),
+            "median_first_day": _median_step(self.first_counts[index], self.model.step_days),
             "mix": node.mix, "year": node.year, "proxy": node.proxy, "final": node.final,
             "baseline_tonnes": node.tonnes, "basis": node.basis,
             "stockpile_days": node.stockpile_days,
@@ -177,9 +180,16 @@ class ScenarioResult:
         }  # fmt: skip
 
 
-def _median_first(days: NDArray[np.int16]) -> float | None:
-    short = days[days >= 0]
-    return float(np.median(short)) if short.size else None
+def _median_step(counts: NDArray[np.int64], step_days: int) -> float | None:
+    """The median first day short among the draws ever short (as numpy.median would give
+    on the per-draw days), from the histogram of first steps."""
+    total = int(counts.sum())
+    if total == 0:
+        return None
+    cumulative = np.cumsum(counts)
+    low = int(np.searchsorted(cumulative, (total - 1) // 2 + 1))
+    high = int(np.searchsorted(cumulative, total // 2 + 1))
+    return (low + high) / 2 * step_days
 
 
 def _scaled(name: str, stats: dict[str, float], factor: float | None) -> dict[str, Any]:
