@@ -221,3 +221,9 @@ def test_the_cost_of_supply_lost_is_tonnes_times_the_latest_price(ds) -> None:
     tungsten = prices[(prices["mineral"] == "tungsten") & (prices["year"] == 2025)]
     assert got["price_usd_per_t"] == pytest.approx(float(tungsten["usd_per_t"].iloc[0]))
     assert got["mean_cost_usd"] == pytest.approx(got["mean_tonnes"] * got["price_usd_per_t"])
+
+
+def test_an_event_on_a_country_without_a_share_changes_nothing_and_says_so(ds) -> None:
+    result = run(ds, "events:\n" + ban("CHL", "cobalt", "mining"), draws=10)
+    assert result.results_frame().empty
+    assert any("Chile has no share of cobalt mining" in n for n in result.model.notes)

@@ -189,6 +189,7 @@ def build_model(ds: Dataset, scenario: Scenario, *, products: Sequence[Product] 
                              event.country or ""))
         nodes.append(node)
     nodes = _link_feed(nodes)
+    idle = _idle_notes(scenario, ds, nodes, rows)
     nodes, rows = _prune(nodes, rows)
     nodes = [_priced(ds, node, scenario.year) for node in nodes]
     needs = tuple(_product_need(builder, product, nodes) for product in products)
@@ -210,7 +211,7 @@ def build_model(ds: Dataset, scenario: Scenario, *, products: Sequence[Product] 
                                                           if e.source),
                                      *(n.source for n in nodes),
                                      *(n.price_source for n in nodes if n.price_source)))),
-        notes=tuple(_notes(scenario, ds, nodes)),
+        notes=tuple(_notes(scenario, nodes) + idle),
     )  # fmt: skip
 
 
@@ -326,19 +327,24 @@ def _years(nodes: list[Node]) -> str:
     return ", ".join(years) if years else "no"
 
 
-def _notes(scenario: Scenario, ds: Dataset, nodes: list[Node]) -> list[str]:
+def _notes(scenario: Scenario, nodes: list[Node]) -> list[str]:
     notes = list(scenario.notes)
     for node in nodes:
         if node.final and node.tonnes is None and not node.proxy and node.mix == "world":
             notes.append(f"{node.mineral} ({node.stage}): the data give shares only, so "
                          "shortfall tonnes and cost are not reported.")
-    for event in scenario.events:
-        if event.country is None:
-            continue
-        for node in nodes:
-            if node.mineral in event.minerals and node.stage in event.stages \
-                    and node.shares.get(event.country, 0.0) == 0.0:
-                notes.append(f"{event.where}: {ds.country_name(event.country)} has no share of "
-                             f"{node.mineral} {node.stage} in the mix used; the event changes "
-                             "nothing there.")
+    return list(dict.fromkeys(notes))
+
+
+def _idle_notes(scenario: Scenario, ds: Dataset, nodes: list[Node],
+                rows: list[_Row]) -> list[str]:
+    """One note per event and node where the event's country has no share: it does nothing."""
+    notes = []
+    for event, node, coefficients, country in rows:
+        if country and max(coefficients[2], coefficients[5]) <= 0 and nodes[node].mineral in \
+                scenario.events[event].minerals:
+            where = scenario.events[event].where
+            notes.append(f"{where}: {ds.country_name(country)} has no share of "
+                         f"{nodes[node].mineral} {nodes[node].stage} in the mix used "
+                         f"({nodes[node].mix}); the event changes nothing there.")
     return list(dict.fromkeys(notes))
