@@ -365,3 +365,48 @@ def test_raw_queries_return_each_document_as_its_stored_json_text(store: Store) 
     raw = store.query("raw", raw=True).records[0]
     assert isinstance(raw.doc, str) and json.loads(raw.doc) == parsed.doc == doc
     assert raw.attrs == parsed.attrs and raw.added == parsed.added
+
+
+def test_existing_in_a_transaction_shows_stored_versions_and_put_many_agrees(store: Store) -> None:
+    store.put_many(NS, [indicator("indicator--a", "v1"), indicator("indicator--a", "v2"),
+                        indicator("indicator--b", "v1")])
+    with store.transaction() as tx:
+        seen = tx.existing(NS, ["indicator--a", "indicator--c"])
+        assert sorted(seen) == [("indicator--a", "v1"), ("indicator--a", "v2")]
+        assert '"modified":"v2"' in seen[("indicator--a", "v2")].doc  # the stored text
+        # put_many reuses that lookup for keys it covered, and looks up the others itself
+        batch = [indicator("indicator--a", "v2"), indicator("indicator--a", "v3"),
+                 indicator("indicator--b", "v1"), indicator("indicator--c", "v1")]
+        results = tx.put_many(NS, batch)
+    assert [r.status for r in results] == ["unchanged", "created", "unchanged", "created"]
+    assert keys_versions(store) == [("indicator--b", "v1"), ("indicator--a", "v3"),
+                                    ("indicator--c", "v1")]
+    assert store.count(NS) == 5
+
+
+def test_a_delete_after_existing_in_the_same_transaction_is_not_hidden_from_put_many(
+    store: Store,
+) -> None:
+    store.put_many(NS, [indicator("indicator--a", "v1")])
+    with store.transaction() as tx:
+        assert list(tx.existing(NS, ["indicator--a"])) == [("indicator--a", "v1")]
+        assert tx.delete(NS, "indicator--a", "v1") == 1
+        [result] = tx.put_many(NS, [indicator("indicator--a", "v1")])
+    assert result.status == "created"  # not "unchanged": the lookup before the delete is stale
+    assert store.get(NS, "indicator--a").version == "v1"
+
+
+def test_the_newest_version_stays_current_through_out_of_order_puts_and_deletes(
+    store: Store,
+) -> None:
+    store.put_many(NS, [indicator("indicator--a", "v2")])
+    store.put_many(NS, [indicator("indicator--a", "v1")])  # an older version arrives late
+    assert store.get(NS, "indicator--a").version == "v2"
+    assert keys_versions(store) == [("indicator--a", "v2")]
+    store.put_many(NS, [indicator("indicator--a", "v3"), indicator("indicator--a", "v0")])
+    assert keys_versions(store) == [("indicator--a", "v3")]
+    store.delete(NS, "indicator--a", "v3")
+    assert keys_versions(store) == [("indicator--a", "v2")]
+    store.delete(NS, "indicator--a", "v0")
+    assert keys_versions(store) == [("indicator--a", "v2")]
+    assert keys_versions(store, versions="first") == [("indicator--a", "v1")]

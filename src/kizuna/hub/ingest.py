@@ -2,18 +2,19 @@
 
 The flow for one envelope (docs/hub.md, "Ingest"):
 
-1. ``check_object`` on each item (plain dicts, no ``stix2`` objects);
-2. resolve ``object_marking_refs``: preloaded TLP ids, marking definitions of the same
+1. ``check_object`` on each item (plain dicts, no ``stix2`` objects), before any lock;
+2. then, inside one write transaction (which holds the store's write lock, so what it reads
+   cannot change under it):
+3. resolve ``object_marking_refs``: preloaded TLP ids, marking definitions of the same
    envelope, or ones stored earlier (``hub:markings``); anything else rejects the object
    (fail closed); the TLP level is the most restrictive one, else the collection's default;
-3. map ``x_kizuna_recipients`` identity ids to organisations (unknown ids reject);
-4. one query for the ids already in the collection: a re-post of a stored version is a
-   success without a write; a different document with the same id and version is a
-   conflict; a version of an object another organisation produced is refused;
-5. one transaction: ``put_many`` of the accepted objects, the new marking definitions, the
-   status resource and the audit entry. If the store reports that a version it was told
-   is new had been written meanwhile (a concurrent post), the transaction is rolled back
-   and the envelope checked again.
+4. map ``x_kizuna_recipients`` identity ids to organisations (unknown ids reject);
+5. one lookup of the ids already in the collection (``tx.existing``, which the following
+   ``put_many`` reuses): a re-post of a stored version is a success without a write; a
+   different document with the same id and version is a conflict; a version of an object
+   another organisation produced is refused;
+6. ``put_many`` of the accepted objects, the new marking definitions, the status resource
+   and the audit entry; they commit together.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kizuna.errors import InputError
+from kizuna.errors import InputError, StoreError
 from kizuna.hub.access import recipients_attr
 from kizuna.hub.audit import audit_record
 from kizuna.hub.contract import Actor, Collection
@@ -36,15 +37,9 @@ from kizuna.intel.stix.markings import (
     official_marking,
 )
 from kizuna.intel.stix.objects import Checked, Rejected, check_object
-from kizuna.jsontext import canonical
+from kizuna.jsontext import canonical, load
 from kizuna.store import Record, Store
-
-_CHUNK = 500
-_RETRIES = 3
-
-
-class _Raced(Exception):
-    """A concurrent writer stored a version this envelope thought new: check again."""
+from kizuna.store.base import Transaction
 
 
 @dataclass
@@ -77,15 +72,13 @@ def ingest(
     """Store an envelope's valid objects and return the (stored) status resource."""
     objects = objects_of(envelope)
     assert actor.org is not None
-    for _attempt in range(_RETRIES):
-        outcome = _plan(store, actor.org, collection, objects)
+    results = [check_object(item) for item in objects]
+    namespace = namespace_of(collection)
+    with store.transaction() as tx:
+        outcome = _plan(tx, actor.org, collection, results)
         status = _status(request_timestamp, len(objects), outcome)
-        try:
-            _commit(store, actor, collection, outcome, status, request_timestamp)
-        except _Raced:
-            continue
-        return status
-    raise InputError("the envelope kept conflicting with concurrent writes; post it again")
+        _commit(tx, namespace, actor, collection, outcome, status, request_timestamp)
+    return status
 
 
 def _status(request_timestamp: str, total: int, outcome: _Outcome) -> dict[str, Any]:
@@ -104,7 +97,8 @@ def _status(request_timestamp: str, total: int, outcome: _Outcome) -> dict[str, 
 
 
 def _commit(
-    store: Store,
+    tx: Transaction,
+    namespace: str,
     actor: Actor,
     collection: Collection,
     outcome: _Outcome,
@@ -120,30 +114,29 @@ def _commit(
     entry = audit_record(
         at, actor, "objects.add", f"{collection.root}/{collection.id}", "ok", detail
     )
-    with store.transaction() as tx:
-        if outcome.records:
-            results = tx.put_many(namespace_of(collection), outcome.records)
-            if any(result.status != "created" for result in results):
-                raise _Raced
-        for marking_id, value in outcome.markings.items():
-            tx.kv_put(MARKINGS, marking_id, value)
-        tx.kv_put(
-            STATUS, status["id"], {"org": actor.org, "root": collection.root, "status": status}
-        )
-        tx.put_many(AUDIT, [entry])
+    if outcome.records:
+        results = tx.put_many(namespace, outcome.records)
+        if any(result.status != "created" for result in results):
+            # _plan saw the stored versions inside this transaction, under the write lock
+            raise StoreError("a version planned as new was found stored while writing",
+                             hint="report this as a bug; nothing was stored")
+    for marking_id, value in outcome.markings.items():
+        tx.kv_put(MARKINGS, marking_id, value)
+    tx.kv_put(STATUS, status["id"], {"org": actor.org, "root": collection.root, "status": status})
+    tx.put_many(AUDIT, [entry])
 
 
-def _plan(store: Store, org: str, collection: Collection, objects: Sequence[Any]) -> _Outcome:
+def _plan(tx: Transaction, org: str, collection: Collection,
+          results: Sequence[Checked | Rejected]) -> _Outcome:
     outcome = _Outcome()
     checked: list[Checked] = []
-    for item in objects:
-        result = check_object(item)
+    for result in results:
         if isinstance(result, Rejected):
             outcome.fail(result.id, result.version, result.reason)
         else:
             checked.append(result)
-    resolver = _Resolver(store, checked)
-    existing = _existing(store, collection, [item.id for item in checked])
+    resolver = _Resolver(tx, checked)
+    existing = _existing(tx, namespace_of(collection), [item.id for item in checked])
     seen: dict[tuple[str, str], Mapping[str, Any]] = {}
     for item in checked:
         shown = _shown_version(item)
@@ -215,28 +208,22 @@ def _version_problem(
 
 
 def _existing(
-    store: Store, collection: Collection, ids: list[str]
+    tx: Transaction, namespace: str, ids: list[str]
 ) -> dict[str, tuple[str, dict[str, str]]]:
     """id -> (producer, {version: canonical JSON}) for the ids already in the collection."""
     found: dict[str, tuple[str, dict[str, str]]] = {}
-    unique = list(dict.fromkeys(ids))
-    for start in range(0, len(unique), _CHUNK):
-        page = store.query(
-            namespace_of(collection), keys=unique[start : start + _CHUNK], versions="all"
-        )
-        for record in page.records:
-            _producer, versions = found.setdefault(
-                record.key, (record.attrs.get("producer", ""), {})
-            )
-            versions[record.version] = _canonical(record.doc)
+    for (key, version), old in tx.existing(namespace, ids).items():
+        if key not in found:
+            found[key] = (load(old.attrs_json).get("producer", ""), {})
+        found[key][1][version] = old.doc
     return found
 
 
 class _Resolver:
     """Marking definitions and recipients known to the hub or to this envelope."""
 
-    def __init__(self, store: Store, checked: Sequence[Checked]) -> None:
-        self._store = store
+    def __init__(self, tx: Transaction, checked: Sequence[Checked]) -> None:
+        self._store = tx
         self._known: dict[str, str | None] = {}  # id -> None (resolves) or why it does not
         self._orgs: dict[str, str | None] = {}
         for item in checked:

@@ -46,6 +46,23 @@ class Transaction(ABC):
     """Writes that commit together when the ``with store.transaction()`` block ends."""
 
     finished = False  # set when the block ends; the object is then refused
+    _looked_up: dict[str, tuple[frozenset[str], dict[tuple[str, str], Existing]]] | None = None
+
+    def existing(self, namespace: str, keys: Iterable[str]) -> Mapping[tuple[str, str], Existing]:
+        """The stored versions of ``keys``: (key, version) -> added, canonical text, attributes.
+
+        Seen inside the transaction, so nothing changes them before it ends (a writer holds
+        the store's write lock). The next ``put_many`` of those keys in this namespace uses
+        this answer instead of looking the keys up again.
+        """
+        self._check_active()
+        namespace = check_name(namespace, "namespace")
+        wanted = sorted({check_name(key, "key") for key in keys})
+        found = self._existing(namespace, wanted) if wanted else {}
+        if self._looked_up is None:
+            self._looked_up = {}
+        self._looked_up[namespace] = (frozenset(wanted), found)
+        return dict(found)
 
     def _check_active(self) -> None:
         if self.finished:
@@ -62,7 +79,12 @@ class Transaction(ABC):
         self._check_active()
         namespace = check_name(namespace, "namespace")
         batch = prepare(records)
-        existing = self._existing(namespace, sorted({item.key for item in batch}))
+        keys = {item.key for item in batch}
+        known = self._looked_up.pop(namespace, None) if self._looked_up else None
+        if known is not None and keys <= known[0]:
+            existing = {name: old for name, old in known[1].items() if name[0] in keys}
+        else:
+            existing = self._existing(namespace, sorted(keys))
         statuses = _statuses(batch, existing)
         changes = sum(status != "unchanged" for status in statuses)
         added = self._allocate(changes) if changes else 0
@@ -90,6 +112,8 @@ class Transaction(ABC):
         self._check_active()
         namespace = check_name(namespace, "namespace")
         key = check_name(key, "key")
+        if self._looked_up:
+            self._looked_up.pop(namespace, None)  # what existing() saw is no longer so
         if version is None:
             return self._delete(namespace, key, None)
         version = check_name(version, "version", empty_ok=True)
