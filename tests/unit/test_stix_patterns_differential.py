@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kizuna.intel.stix.patterns import is_valid_pattern, parse_pattern
+from kizuna.intel.stix.patterns_lexer import tokenize, tokenize_fast
 
 run_validator = pytest.importorskip("stix2patterns.validator").run_validator
 
@@ -410,3 +411,19 @@ def test_character_mutations_get_the_reference_verdict() -> None:
 def test_an_accepted_pattern_parses_to_a_tree(pattern: str) -> None:
     if is_valid_pattern(pattern):
         assert parse_pattern(pattern).expr is not None
+
+
+def _kinds_and_texts(tokens: list[tuple[str, str, int]]) -> list[tuple[str, str]]:
+    return [(kind, text) for kind, text, _offset in tokens]
+
+
+@settings(max_examples=1000, **SETTINGS)  # type: ignore[arg-type]
+@given(st.one_of(valid_patterns, token_mutation(), char_mutation(),
+                 st.text(alphabet=st.sampled_from(
+                     "[]()'\\:.,*=<>!-+/ \t\n\u00a0\u1680\u2028\x1c\u200btbhTZ0129aAND_é"),
+                     max_size=30),
+                 st.text(max_size=20)))
+def test_the_fast_tokenizer_gives_the_exact_tokenizers_kinds_and_texts(text: str) -> None:
+    """The first parse of every pattern runs on tokenize_fast's tokens; they must be the same
+    tokens as tokenize's, or a pattern could be accepted that the grammar rejects."""
+    assert _kinds_and_texts(tokenize_fast(text)) == _kinds_and_texts(tokenize(text))

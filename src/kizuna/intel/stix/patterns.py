@@ -44,7 +44,7 @@ from kizuna.intel.stix.patterns_ast import (
     Timestamp,
     Within,
 )
-from kizuna.intel.stix.patterns_lexer import Token, tokenize
+from kizuna.intel.stix.patterns_lexer import Token, tokenize, tokenize_fast
 
 __all__ = [
     "PatternError",
@@ -118,15 +118,22 @@ _DESCRIBE: Final[dict[str, str]] = {
 
 
 def parse_pattern(text: str) -> Pattern:
-    """Parse a STIX 2.1 pattern into its tree; raise PatternError where the reference rejects it."""
+    """Parse a STIX 2.1 pattern into its tree; raise PatternError where the reference rejects it.
+
+    The first parse runs on ``tokenize_fast``'s tokens (no offsets); only a pattern it
+    rejects is parsed again on ``tokenize``'s, so the error says at which offset.
+    """
     _check_leading_bracket(text)
-    return _Parser(text).pattern()
+    try:
+        return _Parser(text, tokenize_fast(text)).pattern()
+    except PatternError:
+        pass
+    return _Parser(text, tokenize(text)).pattern()
 
 
 def validate_pattern(text: str) -> None:
     """Raise PatternError unless ``text`` is a pattern the reference validator accepts."""
-    _check_leading_bracket(text)
-    _Parser(text).pattern()
+    parse_pattern(text)
 
 
 def is_valid_pattern(text: str) -> bool:
@@ -183,9 +190,9 @@ class _Parser:
 
     __slots__ = ("pos", "text", "tokens")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, tokens: list[Token]) -> None:
         self.text = text
-        self.tokens: list[Token] = tokenize(text)
+        self.tokens = tokens
         self.pos = 0
 
     # -- helpers ---------------------------------------------------------------------
