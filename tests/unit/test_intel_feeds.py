@@ -300,3 +300,12 @@ def test_the_galaxy_needs_the_attack_groups_cluster(tmp_path: Path) -> None:
     (tmp_path / "threat-actor.json").write_text(json.dumps(actors), encoding="utf-8")
     with pytest.raises(InputError, match=r"mitre-intrusion-set\.json"):
         read_feed("galaxy", str(tmp_path))
+
+
+def test_the_docs_show_each_extension_schema_exactly() -> None:
+    from kizuna.intel.feeds.extensions import schema_text
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "intel.md").read_text("utf-8")
+    for ext in (KEV_EXTENSION, GALAXY_ACTOR_EXTENSION, GALAXY_LINK_EXTENSION):
+        assert schema_text(ext) in doc, "docs/intel.md is out of date: paste schema_text()"
+        assert ext in doc

@@ -14,10 +14,12 @@ from typing import Annotated
 
 import typer
 
+from kizuna.cli import assets as assets_commands
 from kizuna.cli import data as data_commands
 from kizuna.cli import exposure as exposure_commands
 from kizuna.cli import groups as groups_commands
 from kizuna.cli import hub as hub_commands
+from kizuna.cli import intel as intel_commands
 from kizuna.cli import minerals as minerals_commands
 from kizuna.cli import scenario as scenario_commands
 from kizuna.cli.context import CliState, StoreOption
@@ -36,6 +38,8 @@ app.add_typer(groups_commands.app, name="groups")
 app.add_typer(data_commands.app, name="data")
 app.add_typer(hub_commands.app, name="hub")
 app.add_typer(scenario_commands.app, name="scenario")
+app.add_typer(intel_commands.app, name="intel")
+app.add_typer(assets_commands.app, name="assets")
 app.command("exposure")(exposure_commands.exposure_command)
 app.command("comply")(exposure_commands.comply_command)
 app.command("products")(exposure_commands.products_command)
