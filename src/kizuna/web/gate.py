@@ -12,13 +12,13 @@ from __future__ import annotations
 from fastapi import Request
 
 from kizuna.hub.contract import Actor, AuthError
-from kizuna.web.context import web_context
+from kizuna.web.context import context_of
 from kizuna.web.taxii_http import credentials
 
 
 def mineral_reader(request: Request) -> Actor | None:
     """A FastAPI dependency: None when minerals are public, else the authenticated actor."""
-    context = web_context(request)
+    context = context_of(request)
     if context.settings.minerals_public:
         return None
     secret = credentials(request.headers.get("authorization"))

@@ -48,11 +48,15 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 Resource = dict[str, Any]
 
 
-def _negotiate(accept: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
+# The dependencies that do no I/O are ``async`` so they run on the event loop rather than
+# one thread-pool hop each (see web_context); actor_of reads the store and stays in the pool.
+async def _negotiate(
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
     check_accept(accept)
 
 
-def hub_of(context: Annotated[WebContext, Depends(web_context)]) -> HubService:
+async def hub_of(context: Annotated[WebContext, Depends(web_context)]) -> HubService:
     return context.hub()
 
 
@@ -64,7 +68,7 @@ def actor_of(
     return hub.authenticate(credentials(authorization))
 
 
-def _filters_documented(
+async def _filters_documented(
     match_id: Annotated[str | None, Query(
         alias="match[id]", description="STIX ids, comma-separated")] = None,
     match_type: Annotated[str | None, Query(
@@ -173,8 +177,7 @@ def taxii_router() -> APIRouter:
     async def add_objects(request: Request, hub: Hub, actor: Who, root: Root,
                           collection_id: CollectionId) -> TaxiiResponse:
         """The body is a TAXII envelope in ``application/taxii+json;version=2.1``."""
-        info = await anyio.to_thread.run_sync(hub.api_root, actor, root)
-        await anyio.to_thread.run_sync(hub.collection, actor, root, collection_id)
+        info = await anyio.to_thread.run_sync(_writable, hub, actor, root, collection_id)
         context: WebContext = request.app.state.kizuna
         limit = min(int(info.get("max_content_length") or 0) or _cap(context), _cap(context))
         check_content_type(request.headers.get("content-type"))
@@ -222,6 +225,14 @@ def taxii_router() -> APIRouter:
         return taxii(hub.status(actor, root, status_id))
 
     return router
+
+
+def _writable(hub: HubService, actor: Actor, root: str, collection_id: str) -> dict[str, Any]:
+    """The API root's information, after checking the collection (404/403 before the body is
+    read); one thread hop for both lookups."""
+    info = hub.api_root(actor, root)
+    hub.collection(actor, root, collection_id)
+    return info
 
 
 def _cap(context: WebContext) -> int:

@@ -20,6 +20,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 from starlette.datastructures import QueryParams
 from starlette.responses import JSONResponse
 
@@ -51,9 +52,16 @@ class MethodNotAllowed(KizunaError):
 
 
 class TaxiiResponse(JSONResponse):
-    """JSON with the TAXII 2.1 media type."""
+    """JSON with the TAXII 2.1 media type, written by orjson (a status resource of an
+    envelope of 500 lists 500 successes: the standard library took about 1 ms for it)."""
 
     media_type = TAXII_MEDIA
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits
+            return super().render(content)
 
 
 # --------------------------------------------------------------------------- negotiation
