@@ -177,3 +177,20 @@ def galaxy_clusters() -> tuple[dict[str, Any], dict[str, Any]]:
                   "cfr-target-category": ["Energy Company"]}},
     ]}
     return actors, groups
+
+
+def seeded_store(path: Any) -> tuple[str, dict[str, str]]:
+    """A SQLite store with the demo partners and the synthetic demo loaded as tokyo-cert;
+    returns its URL and the partners' keys."""
+    from kizuna.data.bundle import load_dataset
+    from kizuna.hub.demo import seed_demo
+    from kizuna.intel.demo import load_demo
+
+    url = f"sqlite:///{path}"
+    with open_store(url) as store:
+        hub = Hub(store)
+        seeded = seed_demo(hub)
+        tokyo = hub.authenticate(seeded["keys"]["tokyo-cert"])
+        load_demo(hub, tokyo, seeded["root"], seeded["collection"], store,
+                  dataset=load_dataset(), imported_at="2026-01-05T00:00:00Z")
+    return url, seeded["keys"]

@@ -27,6 +27,7 @@ from kizuna.web.exposure_page import exposure_router
 from kizuna.web.formatting import FILTERS
 from kizuna.web.gate import mineral_reader
 from kizuna.web.handlers import install_handlers
+from kizuna.web.intel_page import intel_router
 from kizuna.web.pages import pages_router
 from kizuna.web.scenario_page import scenario_router
 from kizuna.web.taxii import install_taxii_handlers, taxii_router
@@ -47,7 +48,7 @@ NAV = (
     ("overview", "Overview", "/"),
     ("minerals", "Minerals", "/minerals"),
     ("exposure", "Products", "/exposure"),
-    ("intel", "Threat intel", None),
+    ("intel", "Threat intel", "/intel"),
     ("scenarios", "Scenarios", "/scenarios"),
     ("api", "API", "/docs"),
 )
@@ -152,6 +153,7 @@ def create_app(
     app.include_router(pages_router(templates), dependencies=private)
     app.include_router(exposure_router(templates), dependencies=private)
     app.include_router(scenario_router(templates), dependencies=private)
+    app.include_router(intel_router(templates))  # its own login: the hub's API key
     app.include_router(vendor_router())
     _docs_routes(app)
     app.mount(

@@ -21,6 +21,9 @@ from kizuna.web.taxii_http import CHALLENGE
 
 LOG = logging.getLogger(__name__)
 JSON_PATHS = ("/api/", "/healthz", "/openapi.json")
+# Pages challenge with Basic alone: chromium did not answer "Bearer ..., Basic ..." with the
+# user's password at all (seen with Playwright's http_credentials); with Basic first it does.
+PAGE_CHALLENGE = 'Basic realm="kizuna", charset="UTF-8"'
 
 
 def wants_json(request: Request) -> bool:
@@ -56,7 +59,8 @@ def install_handlers(app: FastAPI, templates: Jinja2Templates, *, debug: bool) -
 
     def render(request: Request, error: KizunaError, status: int | None = None) -> Response:
         status = error.status if status is None else status
-        headers = {"WWW-Authenticate": CHALLENGE} if status == 401 else None
+        challenge = CHALLENGE if wants_json(request) else PAGE_CHALLENGE
+        headers = {"WWW-Authenticate": challenge} if status == 401 else None
         if wants_json(request):
             return JSONResponse(error.to_dict(), status_code=status, headers=headers)
         return templates.TemplateResponse(

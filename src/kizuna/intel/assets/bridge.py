@@ -77,6 +77,11 @@ def _check_inputs(probability: float, duration_days: float, start_day: float,
                          field="start_day")
 
 
+def _plain(value: float) -> float | int:
+    """A whole number as an int, so the file says 21, not 21.0."""
+    return int(value) if float(value).is_integer() else value
+
+
 def _event(item: AssetExposure, source: AssetExposure, probability: float,
            duration_days: float, start_day: float, org: str) -> dict[str, Any]:
     asset = item.asset
@@ -92,8 +97,8 @@ def _event(item: AssetExposure, source: AssetExposure, probability: float,
         event["share"] = asset.capacity_share
     else:
         event["facility"] = {"name": asset.name, "capacity_tonnes_per_year": asset.capacity_tonnes}
-    event.update({"start_day": start_day, "duration_days": duration_days,
-                  "probability": probability})
+    event.update({"start_day": _plain(start_day), "duration_days": _plain(duration_days),
+                  "probability": _plain(probability)})
     via = "" if source is item else f" via its IT/OT system {source.asset.asset_id}"
     event["source"] = (f"asset register of {org}: {asset.asset_id}{via}; exposure score "
                        f"{item.score.total:g}/100 (KEV {item.score.kev:g}, adversaries "
