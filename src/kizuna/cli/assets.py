@@ -158,6 +158,10 @@ def exposure_command(
 
 def _print_exposure(found: list[AssetExposure]) -> None:
     out = console()
+    if not found:
+        out.print("Your register is empty: import it with kizuna assets import FILE "
+                  "(columns in docs/intel.md).")
+        return
     rows = [[item.asset.asset_id, item.asset.name, item.asset.kind, item.asset.country,
              item.asset.sector, f"{item.score.total:g}", f"{item.score.kev:g}",
              f"{item.score.adversaries:g}", str(len(item.kev)),

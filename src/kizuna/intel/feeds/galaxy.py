@@ -158,6 +158,10 @@ def read_galaxy(source: str, intrusion_sets: str | None = None, *,
                 now: datetime | None = None) -> Feed:
     """Read the threat-actor cluster and the ATT&CK-groups cluster into a Feed."""
     actors_source, groups_source = galaxy_sources(source, intrusion_sets)
+    if not is_url(actors_source) and not Path(actors_source).is_file():
+        raise InputError(f"{actors_source}: no such file",
+                         hint=f"give the MISP galaxy clusters folder (with {ACTOR_FILE} and "
+                         f"{GROUPS_FILE}) or the path of {ACTOR_FILE}", file=actors_source)
     if not is_url(groups_source) and not Path(groups_source).is_file():
         raise InputError(f"{groups_source}: no such file; the galaxy's ATT&CK links need the "
                          f"MISP {GROUPS_FILE} cluster",
