@@ -343,6 +343,8 @@ def group_command(
 @app.command("demo")
 def demo_command(
     ctx: typer.Context,
+    collection: Annotated[str | None, typer.Option(
+        help="Collection id or title to load into [default: the one you can write]")] = None,
     key_file: KeyFile = None,
     store: StoreOption = None,
     as_json: JsonFlag = False,
@@ -368,7 +370,7 @@ def demo_command(
         else:
             actor = hub.authenticate(api_key(key_file))
         session = Session(hub, actor)
-        place = _writable(session, None)
+        place = _writable(session, collection)
         loaded = load_demo(hub, actor, place.root, place.collection, opened,
                            dataset=state.dataset(), imported_at=_now(hub))
     result = {"org": actor.org, "collection": place.collection, "root": place.root,
