@@ -109,6 +109,49 @@ def test_collection_add_keeps_a_given_id_and_list_shows_readers_and_writers(  # 
     assert code == 0 and "2 collections" in out
 
 
+def test_collection_default_tlp_grant_and_revoke(capsys, partners: str) -> None:  # type: ignore[no-untyped-def]
+    made = hub_json(capsys, partners, "collection", "add", "--root", "intel", "--title", "ATT&CK",
+                    "--id", SHARED_ID, "--read", "tokyo-cert", "--write", "tokyo-cert",
+                    "--default-tlp", "TLP:CLEAR")
+    assert made["default_tlp"] == "CLEAR"
+    granted = hub_json(capsys, partners, "collection", "grant", SHARED_ID, "--root", "intel",
+                       "--read", "london-ncsc")
+    assert granted["readers"] == ["london-ncsc", "tokyo-cert"]
+    assert granted["writers"] == ["tokyo-cert"]
+    revoked = hub_json(capsys, partners, "collection", "revoke", SHARED_ID, "--root", "intel",
+                       "--write", "tokyo-cert")
+    assert revoked["readers"] == ["london-ncsc", "tokyo-cert"] and revoked["writers"] == []
+    [listed] = hub_json(capsys, partners, "collection", "list")
+    assert listed["readers"] == ["london-ncsc", "tokyo-cert"] and listed["writers"] == []
+    actions = [e["action"] for e in hub_json(capsys, partners, "audit", "--limit", "5")]
+    assert actions.count("collection.access") == 2
+
+
+def test_a_partner_granted_later_reads_what_was_stored_before(tmp_path: Path) -> None:
+    from hubtools import indicator
+    from kizuna.errors import NotFoundError
+    from kizuna.hub.contract import Actor, ObjectFilter, Tlp
+    from kizuna.hub.service import Hub
+    from kizuna.store import open_store
+
+    admin = Actor(None, admin=True)
+    with open_store(f"sqlite:///{tmp_path / 'g.db'}") as opened:
+        hub = Hub(opened)
+        for org in ("tokyo-cert", "london-ncsc"):
+            hub.add_org(admin, org)
+        hub.add_root(admin, "intel")
+        made = hub.add_collection(admin, "intel", title="T", readers=["tokyo-cert"],
+                                  writers=["tokyo-cert"])
+        hub.add_objects(Actor("tokyo-cert"), "intel", made.id,
+                        {"objects": [indicator(7, tlp=Tlp.GREEN)]})
+        london = Actor("london-ncsc")
+        with pytest.raises(NotFoundError, match="does not exist"):
+            hub.get_objects(london, "intel", made.id, ObjectFilter())
+        hub.change_access(admin, "intel", made.id, add_readers=["london-ncsc"])
+        objects = hub.get_objects(london, "intel", made.id, ObjectFilter()).body["objects"]
+        assert [o["id"] for o in objects] == [indicator(7)["id"]]
+
+
 def test_audit_records_key_changes_and_filters_by_outcome(capsys, partners: str) -> None:  # type: ignore[no-untyped-def]
     created = hub_json(capsys, partners, "key", "create", "--org", "tokyo-cert")
     entries = hub_json(capsys, partners, "audit", "--limit", "50")
@@ -127,6 +170,10 @@ def test_audit_records_key_changes_and_filters_by_outcome(capsys, partners: str)
      "ghost-org"),
     (("group", "add", "g", "--orgs", "tokyo-cert,ghost-org"), "ghost-org"),
     (("org", "add", "Not A Slug"), "Not A Slug"),
+    (("collection", "grant", SHARED_ID, "--root", "intel", "--read", "tokyo-cert"),
+     SHARED_ID),
+    (("collection", "grant", "not-a-uuid", "--root", "intel", "--read", "tokyo-cert"),
+     "not-a-uuid"),
 ])
 def test_bad_input_is_one_line_and_exit_1(  # type: ignore[no-untyped-def]
     capsys, partners: str, args: tuple[str, ...], message: str
@@ -150,6 +197,8 @@ def test_adding_an_organisation_twice_is_an_error(capsys, partners: str) -> None
     ("audit", "--limit", "0"),
     ("root", "add", "tiny", "--max-content-length", "10"),
     ("key", "create"),
+    ("collection", "add", "--root", "intel", "--title", "T", "--default-tlp", "purple"),
+    ("collection", "grant", SHARED_ID, "--root", "intel"),
 ])
 def test_bad_arguments_exit_2(capsys, partners: str, args: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
     code, err = hub_fails(capsys, partners, *args)

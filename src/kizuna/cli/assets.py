@@ -3,7 +3,7 @@ bridge to a supply scenario.
 
 Like ``kizuna intel`` these act as the organisation whose API key is in ``KIZUNA_API_KEY``
 (or ``--key-file``); a register is private to that organisation. ``kizuna scenario
-from-assets`` is meant to be an alias of ``kizuna assets to-scenario``.
+from-assets`` is the same command as ``kizuna assets to-scenario``.
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def to_scenario_command(
     """Write a facility_outage scenario from your assets, with their exposure as evidence.
 
     Probability and duration are yours to give: Kizuna does not estimate them. Run the file
-    with: kizuna scenario run FILE. (`kizuna scenario from-assets` should alias this.)
+    with: kizuna scenario run FILE. Also available as kizuna scenario from-assets.
     """
     from kizuna.intel.assets import outage_scenario, register_summary
 

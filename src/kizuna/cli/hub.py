@@ -19,7 +19,7 @@ import typer
 from kizuna.cli.context import CliState, StoreOption
 from kizuna.cli.output import console, print_json, table
 from kizuna.errors import UsageError
-from kizuna.hub.contract import Actor
+from kizuna.hub.contract import Actor, Tlp
 
 if TYPE_CHECKING:
     from kizuna.hub.service import Hub
@@ -234,20 +234,38 @@ def collection_add(
         str | None, typer.Option(help="Sharing group for TLP:AMBER (default: the readers)")
     ] = None,
     description: Annotated[str, typer.Option(help="What the collection holds")] = "",
+    default_tlp: Annotated[str, typer.Option(
+        "--default-tlp",
+        help="TLP of objects posted without a TLP marking: clear, green, amber, "
+             "amber+strict or red (e.g. clear for public feeds such as ATT&CK)")] = "amber",
     store: StoreOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Add a collection to an API root; prints its id."""
     readers, writers = names(read, "--read"), names(write, "--write")
     wanted = _uuid(collection_id)
+    level = _tlp(default_tlp)
     with open_hub(ctx, store) as hub:
         made = record(hub.add_collection(ADMIN, root, title=title, id=wanted, readers=readers,
                                          writers=writers, sharing_group=group,
-                                         description=description))
+                                         description=description, default_tlp=level))
     if as_json:
         print_json(made)
         return
     console().print(f"collection {made['id']} ({made['title']}) in {made['root']}")
+
+
+_TLP_NAMES = {"clear": Tlp.CLEAR, "white": Tlp.CLEAR, "green": Tlp.GREEN, "amber": Tlp.AMBER,
+              "amber+strict": Tlp.AMBER_STRICT, "red": Tlp.RED}
+
+
+def _tlp(value: str) -> Tlp:
+    level = _TLP_NAMES.get(value.strip().lower().removeprefix("tlp:"))
+    if level is None:
+        raise UsageError(f"--default-tlp {value!r} is not a TLP level",
+                         hint="use clear, green, amber, amber+strict or red",
+                         option="--default-tlp")
+    return level
 
 
 @collection_app.command("list")
@@ -265,6 +283,57 @@ def collection_list(
         return
     show(rows, f"{len(rows)} collections",
          ["id", "root", "title", "readers", "writers", "sharing_group", "default_tlp"])
+
+
+def _change_access(ctx: typer.Context, root: str, collection_id: str, read: str | None,
+                   write: str | None, store: str | None, as_json: bool, *, grant: bool) -> None:
+    readers, writers = names(read, "--read"), names(write, "--write")
+    if not readers and not writers:
+        raise UsageError("name organisations with --read and/or --write", option="--read")
+    change = ({"add_readers": readers, "add_writers": writers} if grant
+              else {"remove_readers": readers, "remove_writers": writers})
+    with open_hub(ctx, store) as hub:
+        made = record(hub.change_access(ADMIN, root, collection_id, **change))
+    if as_json:
+        print_json(made)
+        return
+    console().print(f"collection {made['id']}: readers {', '.join(made['readers']) or '-'}; "
+                    f"writers {', '.join(made['writers']) or '-'}")
+
+
+CollectionArg = Annotated[str, typer.Argument(help="Collection id (kizuna hub collection list)")]
+RootOption = Annotated[str, typer.Option(help="API root name")]
+ReadOption = Annotated[str | None, typer.Option(help="Organisations to read: A,B")]
+WriteOption = Annotated[str | None, typer.Option(help="Organisations to write: A,B")]
+
+
+@collection_app.command("grant")
+def collection_grant(
+    ctx: typer.Context,
+    collection_id: CollectionArg,
+    root: RootOption,
+    read: ReadOption = None,
+    write: WriteOption = None,
+    store: StoreOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Let more organisations read or write a collection (a partner who joins later reads
+    what is already there, under the usual TLP rules)."""
+    _change_access(ctx, root, collection_id, read, write, store, as_json, grant=True)
+
+
+@collection_app.command("revoke")
+def collection_revoke(
+    ctx: typer.Context,
+    collection_id: CollectionArg,
+    root: RootOption,
+    read: ReadOption = None,
+    write: WriteOption = None,
+    store: StoreOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Withdraw read or write rights on a collection."""
+    _change_access(ctx, root, collection_id, read, write, store, as_json, grant=False)
 
 
 # --------------------------------------------------------------------------- audit

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from kizuna.cli.assets import to_scenario_command
 from kizuna.cli.context import CliState
 from kizuna.cli.output import console, fmt_number, fmt_share, print_json, table
 from kizuna.errors import UsageError
@@ -16,6 +17,11 @@ app = typer.Typer(
     help="Disruption scenarios: Monte Carlo simulation of export bans, quotas and outages.",
     no_args_is_help=True,
 )
+
+# The bridge from a threatened facility to a scenario lives with the asset register
+# (kizuna assets to-scenario); it is also found where scenarios are.
+app.command("from-assets", help="Write a facility_outage scenario from your assets (the same "
+            "command as kizuna assets to-scenario).")(to_scenario_command)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON")]
 PROGRESS_FROM = 50_000

@@ -225,6 +225,18 @@ class HubService(Protocol):
         writers: Sequence[str] = (),
         sharing_group: str | None = None,
         description: str = "",
+        default_tlp: Tlp = Tlp.AMBER,
+    ) -> Collection: ...
+    def change_access(
+        self,
+        actor: Actor,
+        root: str,
+        collection_id: str,
+        *,
+        add_readers: Sequence[str] = (),
+        add_writers: Sequence[str] = (),
+        remove_readers: Sequence[str] = (),
+        remove_writers: Sequence[str] = (),
     ) -> Collection: ...
 
     # -- TAXII 2.1 resources (dicts shaped as the spec's resources)

@@ -329,6 +329,40 @@ class Hub:
         )
         return collection
 
+    def change_access(
+        self,
+        actor: Actor,
+        root: str,
+        collection_id: str,
+        *,
+        add_readers: Sequence[str] = (),
+        add_writers: Sequence[str] = (),
+        remove_readers: Sequence[str] = (),
+        remove_writers: Sequence[str] = (),
+    ) -> Collection:
+        """Grant or withdraw read and write rights on a collection (admin; audited).
+
+        A partner who joins later is granted here and reads what was stored before, under the
+        same TLP rules as everyone else (nothing is re-marked)."""
+        self._admin(actor, f"root:{root}")
+        self._root(root)
+        key = reg.collection_key(root, reg.check_uuid(collection_id))
+        value = self.store.kv_get(reg.COLLECTIONS, key)
+        if value is None:
+            raise NotFoundError(f"no collection {collection_id!r} in {root!r}", field="collection")
+        for org in (*add_readers, *add_writers):
+            self._org(org)
+        old = reg.collection_from_json(value)
+        new = replace(
+            old,
+            readers=(old.readers | frozenset(add_readers)) - frozenset(remove_readers),
+            writers=(old.writers | frozenset(add_writers)) - frozenset(remove_writers),
+        )
+        self._write_config(
+            actor, "collection.access", key, [(reg.COLLECTIONS, key, reg.collection_to_json(new))]
+        )
+        return new
+
     def list_collections(self, actor: Actor, root: str | None = None) -> list[Collection]:
         """Every collection (of one root), with its readers and writers: admin only."""
         self._admin(actor, "collections")
