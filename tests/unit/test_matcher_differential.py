@@ -73,7 +73,7 @@ def port(path: str) -> st.SearchStrategy[str]:
     return st.one_of(
         st.builds(lambda op, v: f"{path} {op} {v}",
                   st.sampled_from(["=", "=", "=", "!=", "<", "<=", ">", ">=", "NOT ="]),
-                  st.sampled_from(PORTS + [1024])),
+                  st.sampled_from([*PORTS, 1024])),
         st.builds(lambda vs: f"{path} IN ({', '.join(map(str, vs))})",
                   st.lists(st.sampled_from(PORTS), min_size=1, max_size=3)))
 
@@ -120,7 +120,7 @@ def events(draw: st.DrawFn) -> dict[str, Any]:
         event["src_ip"] = draw(st.sampled_from(V4 + V6[:1]))
         event["dst_ip"] = draw(st.sampled_from(V4 + V6))
         if draw(st.booleans()):
-            event["src_port"] = draw(st.sampled_from(PORTS + [50123]))
+            event["src_port"] = draw(st.sampled_from([*PORTS, 50123]))
             event["dst_port"] = draw(st.sampled_from(PORTS))
         event["protocol"] = draw(st.sampled_from(PROTOS))
     for column, pool in (("domain", DOMAINS), ("url", URLS), ("email", EMAILS), ("md5", MD5),
@@ -179,7 +179,7 @@ def kizuna_pairs(pattern_list: list[str], event_list: list[dict[str, Any]],
     plan = plan_file(log, "jsonl", FIELDS)
     matched: set[tuple[int, int]] = set()
     for start, end in ranges(plan):
-        rows, found = match_pairs(lookup, read_range(plan, start, end))
+        rows, found, _times, _unreadable = match_pairs(lookup, read_range(plan, start, end))
         for row, index in zip(rows.tolist(), found.tolist(), strict=True):
             matched.add((int(lookup.indicators[index].indicator_id[-12:]), row))
     unsupported = {int(u.indicator_id[-12:]) for u in lookup.unsupported}

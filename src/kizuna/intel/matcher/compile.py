@@ -22,12 +22,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from kizuna.errors import InputError
 from kizuna.intel.stix import patterns_ast as ast
 from kizuna.intel.stix.patterns import parse_pattern
 
 MAX_CLAUSES = 64
+MAX_PREFILTER = 8  # distinct first octets of IPv4 blocks tested one by one
 FOREVER = float("inf")
 
 # An observed object kind ("slot") and the event columns its properties read.
@@ -116,6 +118,8 @@ class IpTable:
 
     v4: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     v6: dict[int, dict[int, list[int]]] = field(default_factory=dict)
+    #: the first octets every IPv4 block starts with, when few (a cheap prefilter), else None
+    first_octets: tuple[int, ...] | None = ()
 
 
 @dataclass
@@ -130,17 +134,11 @@ class Lookup:
     entry_residual: list[tuple[Atom, ...]]
     valid_from: np.ndarray
     valid_until: np.ndarray
-    text: dict[str, tuple[list[str], np.ndarray, np.ndarray]]  # column -> keys, offsets, entries
+    text: dict[str, tuple[pa.Array, np.ndarray, np.ndarray]]  # column -> keys, offsets, entries
     ips: dict[str, IpTable]
     ports: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # column -> keys, offsets, ids
 
-    @property
-    def columns(self) -> set[str]:
-        """The event columns any indicator reads."""
-        used = set(self.text) | set(self.ips) | set(self.ports)
-        for atoms in self.entry_residual:
-            used.update(atom.column for atom in atoms)
-        return used
+    columns: frozenset[str] = frozenset()  # every event column an indicator reads
 
 
 # --------------------------------------------------------------------------- patterns
@@ -367,28 +365,47 @@ def build_lookup(objects: Iterable[Mapping[str, Any]]) -> Lookup:
                 entry_slot.append(slot)
                 entry_residual.append(tuple(_on_slot(a, slot) for a in clause.atoms
                                             if a is not driver))
-                family = SLOT_FAMILY.get(slot)
-                column = SLOTS[slot][driver.prop][0]
-                if driver.kind == TEXT:
-                    text_pairs[column].extend((v, entry) for v in driver.values)
-                elif driver.kind == PORT:
-                    port_pairs[column].extend((v, entry) for v in driver.values)
-                else:
-                    ip_pairs[column].extend(
-                        (fam, low, high, entry) for fam, low, high in driver.ranges
-                        if family in (None, fam))
-    text = {column: _csr(pairs) for column, pairs in text_pairs.items()}
+                _register(driver, slot, entry, text_pairs, port_pairs, ip_pairs)
+    text = {}
+    for column, text_list in text_pairs.items():
+        keys, offsets, entries = _csr(text_list)
+        text[column] = (pa.array(keys, type=pa.string()), offsets, entries)
     ports = {}
     for column, port_list in port_pairs.items():
         keys, offsets, entries = _csr(port_list)
         ports[column] = (np.asarray(keys, dtype=np.float64), offsets, entries)
     ips = {column: _ip_table(ranges) for column, ranges in ip_pairs.items()}
+    columns = set(text) | set(ips) | set(ports)
+    for residual in {atoms for atoms in entry_residual if atoms}:
+        columns.update(atom.column for atom in residual)
     return Lookup(
         indicators, unsupported, np.asarray(entry_indicator, dtype=np.int64), entry_slot,
         entry_residual,
         np.asarray([i.valid_from for i in indicators], dtype=np.float64),
         np.asarray([i.valid_until for i in indicators], dtype=np.float64),
-        text, ips, ports)
+        text, ips, ports, frozenset(columns))
+
+
+def _register(driver: Atom, slot: str, entry: int, text_pairs: dict[str, list[tuple[str, int]]],
+              port_pairs: dict[str, list[tuple[float, int]]],
+              ip_pairs: dict[str, list[tuple[int, int, int, int]]]) -> None:
+    """Put one entry's driver into the lookup of the column it reads on ``slot``."""
+    column = SLOTS[slot][driver.prop][0]
+    if driver.kind == TEXT:
+        text_pairs[column].extend((v, entry) for v in driver.values)
+        return
+    if driver.kind == PORT:
+        port_pairs[column].extend((v, entry) for v in driver.values)
+        return
+    family = SLOT_FAMILY.get(slot)
+    for fam, low, high in driver.ranges:
+        if family not in (None, fam):
+            continue
+        if low == high:  # one address: a text key, in canonical form
+            address = ipaddress.IPv4Address(low) if fam == 4 else ipaddress.IPv6Address(low)
+            text_pairs[column].append((str(address), entry))
+        else:
+            ip_pairs[column].append((fam, low, high, entry))
 
 
 def _on_slot(atom: Atom, slot: str) -> Atom:
@@ -406,7 +423,11 @@ def _ip_table(ranges: Sequence[tuple[int, int, int, int]]) -> IpTable:
             v4[prefix].append((low, entry))
         else:
             table.v6.setdefault(prefix, {}).setdefault(low, []).append(entry)
+    octets: set[int] = set()
     for prefix, pairs in v4.items():
         keys, offsets, entries = _csr(pairs)
         table.v4[prefix] = (np.asarray(keys, dtype=np.int64), offsets, entries)
+        span = 1 << max(0, 8 - prefix)
+        octets.update(octet for key in keys for octet in range(key >> 24, (key >> 24) + span))
+    table.first_octets = tuple(sorted(octets)) if len(octets) <= MAX_PREFILTER else None
     return table

@@ -22,8 +22,9 @@ Every event becomes the canonical columns below (absent ones are simply missing)
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ ZEEK_FIELDS: dict[str, str] = {
     "sha256": "sha256",
 }
 ZEEK_NULLS = ["-", "(empty)"]
-CHUNK_BYTES = 16 * 1024 * 1024
+CHUNK_BYTES = 48 * 1024 * 1024  # per range: large, so per-call set-up is amortised
 MAX_BAD_EXAMPLES = 1000
 HOST_PORT = r"^([^:]+):\d+$"
 
@@ -73,14 +74,36 @@ class FilePlan:
 
 @dataclass
 class Block:
-    """The events of one byte range, as canonical columns."""
+    """The events of one byte range, as canonical columns.
+
+    Delimited files are read as text only: the time and ports of an event are converted
+    when a driver has found it (``times``), so a value that does not convert is a bad line
+    only if the event mattered; JSON is converted by its reader.
+    """
 
     columns: dict[str, pa.Array]
-    ts: np.ndarray
     rows: int
     lines: int  # physical lines in the range
     bad: list[tuple[int, str]] = field(default_factory=list)  # (line within range, reason)
     bad_count: int = 0
+    ts: np.ndarray | None = None  # seconds since the epoch (NaN: none), when converted
+    ts_text: pa.Array | None = None  # the raw time column, when not converted yet
+    ts_iso: bool = False
+    ts_name: str = "ts"
+    row_lines: np.ndarray | None = None  # line of each row, when not simply row + 1
+
+    def line_of(self, rows: np.ndarray) -> np.ndarray:
+        lines: np.ndarray = rows + 1 if self.row_lines is None else self.row_lines[rows]
+        return lines
+
+    def times(self, rows: np.ndarray) -> np.ndarray:
+        """The time of each of ``rows`` (NaN where it is missing or not a time)."""
+        if self.ts is not None:
+            known: np.ndarray = self.ts[rows]
+            return known
+        if self.ts_text is None or not len(rows):
+            return np.full(len(rows), np.nan)
+        return seconds(self.ts_text.take(pa.array(rows)), iso=self.ts_iso)
 
 
 # --------------------------------------------------------------------------- planning
@@ -276,54 +299,28 @@ def ranges(plan: FilePlan, chunk_bytes: int = CHUNK_BYTES) -> list[tuple[int, in
 # --------------------------------------------------------------------------- reading
 
 
+def narrow(plan: FilePlan, columns: Collection[str]) -> FilePlan:
+    """The plan reading only ``columns`` (and ts): fewer columns, less to convert."""
+    fields = {s: c for s, c in plan.fields.items() if c in columns or c == "ts"}
+    url_parts = plan.url_parts if "url" in columns else None
+    return replace(plan, fields=fields, url_parts=url_parts)
+
+
 def read_range(plan: FilePlan, start: int, end: int) -> Block:
+    if plan.kind in ("zeek-tsv", "csv"):
+        with pa.memory_map(plan.path) as mapped:  # no copy of the range
+            mapped.seek(start)
+            return _read_delimited(plan, mapped.read_buffer(end - start))
     with open(plan.path, "rb") as handle:
         handle.seek(start)
         data = handle.read(end - start)
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    if plan.kind in ("zeek-tsv", "csv"):
-        block = _read_delimited(plan, data)
-    else:
-        block = _read_json(plan, data)
-    block.lines = lines
+    block = _read_json(plan, data)
+    block.lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     return block
 
 
-def _delimited_options(plan: FilePlan, size: int, types: dict[str, pa.DataType],
-                       handler: Any) -> dict[str, Any]:
-    zeek = plan.kind == "zeek-tsv"
-    return {
-        "read_options": pa_csv.ReadOptions(column_names=list(plan.names), use_threads=False,
-                                           block_size=max(size + 1, 1 << 20)),
-        "parse_options": pa_csv.ParseOptions(
-            delimiter=plan.delimiter, quote_char=False if zeek else '"',
-            double_quote=not zeek, escape_char=False, ignore_empty_lines=False,
-            invalid_row_handler=handler),
-        "convert_options": pa_csv.ConvertOptions(
-            include_columns=list(plan.fields), column_types=types,
-            null_values=ZEEK_NULLS if zeek else ["", "-"], strings_can_be_null=True,
-            quoted_strings_can_be_null=True),
-    }
-
-
-def _column_types(plan: FilePlan, *, text: bool) -> dict[str, pa.DataType]:
-    types: dict[str, pa.DataType] = {}
-    for source, column in plan.fields.items():
-        if text:
-            types[source] = pa.string()
-        elif column == "ts":
-            types[source] = pa.string() if plan.ts_text else pa.float64()
-        elif column in PORTS:
-            types[source] = pa.int64()
-        else:
-            types[source] = pa.dictionary(pa.int32(), pa.string())
-    if plan.url_parts:
-        for part in plan.url_parts:
-            types[part] = pa.string()
-    return types
-
-
-def _read_delimited(plan: FilePlan, data: bytes) -> Block:
+def _read_delimited(plan: FilePlan, data: pa.Buffer) -> Block:
+    """Text columns only (nothing to convert, so nothing fails but the field count)."""
     expected = len(plan.names)
     skipped: list[int] = []
     bad: list[tuple[int, str]] = []
@@ -338,26 +335,25 @@ def _read_delimited(plan: FilePlan, data: bytes) -> Block:
         return "skip"
 
     reads = {**plan.fields, **({p: p for p in plan.url_parts} if plan.url_parts else {})}
-    local = FilePlan(**{**plan.__dict__, "fields": reads})
-    try:
-        table = pa_csv.read_csv(pa.BufferReader(data), **_delimited_options(
-            local, len(data), _column_types(plan, text=False), on_invalid))
-        converted = None
-    except pa.ArrowInvalid:
-        skipped.clear()
-        bad.clear()
-        table = pa_csv.read_csv(pa.BufferReader(data), **_delimited_options(
-            local, len(data), _column_types(plan, text=True), on_invalid))
-        converted = _validate_text(plan, table)
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
-    row_lines = _row_lines(lines, skipped, table.num_rows)
-    if converted is not None:
-        table, row_bad = converted
-        bad.extend((int(row_lines[i]), reason) for i, reason in row_bad)
-        keep = np.ones(len(row_lines), dtype=bool)
-        keep[[i for i, _ in row_bad]] = False
-        row_lines = row_lines[keep]
-    return _block(plan, table, row_lines, bad)
+    zeek = plan.kind == "zeek-tsv"
+    table = pa_csv.read_csv(pa.BufferReader(data), read_options=pa_csv.ReadOptions(
+        column_names=list(plan.names), use_threads=False, block_size=max(len(data) + 1,
+                                                                         1 << 20)),
+        parse_options=pa_csv.ParseOptions(
+            delimiter=plan.delimiter, quote_char=False if zeek else '"',
+            double_quote=not zeek, escape_char=False, ignore_empty_lines=False,
+            invalid_row_handler=on_invalid),
+        convert_options=pa_csv.ConvertOptions(
+            include_columns=list(reads), column_types=dict.fromkeys(reads, pa.string()),
+            null_values=ZEEK_NULLS if zeek else ["", "-"], strings_can_be_null=True,
+            quoted_strings_can_be_null=True))
+    rows = table.num_rows
+    row_lines = None
+    if skipped:
+        row_lines = _row_lines(rows + len(skipped), skipped, rows)
+    block = _block(plan, table, bad, row_lines=row_lines)
+    block.lines = rows + len(skipped)
+    return block
 
 
 def _row_lines(lines: int, skipped: Sequence[int], rows: int) -> np.ndarray:
@@ -369,40 +365,6 @@ def _row_lines(lines: int, skipped: Sequence[int], rows: int) -> np.ndarray:
     return all_lines[:rows]
 
 
-NUMBER = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
-PORT_TEXT = r"^\s*\d{1,5}\s*$"
-
-
-def _validate_text(plan: FilePlan, table: pa.Table) -> tuple[pa.Table, list[tuple[int, str]]]:
-    """Rows whose values do not convert, and the table converted without them."""
-    problems: dict[int, str] = {}
-    for source, column in plan.fields.items():
-        values = table.column(source)
-        if column == "ts" and not plan.ts_text:
-            ok = pc.fill_null(pc.match_substring_regex(values, NUMBER), True)
-        elif column in PORTS:
-            ok = pc.fill_null(pc.match_substring_regex(values, PORT_TEXT), True)
-        else:
-            continue
-        for index in np.flatnonzero(~ok.to_numpy(zero_copy_only=False)):
-            problems.setdefault(int(index), f"{source} {values[int(index)].as_py()!r} is not "
-                                f"{'a number' if column == 'ts' else 'a port'}")
-    keep = np.ones(table.num_rows, dtype=bool)
-    keep[list(problems)] = False
-    table = table.filter(pa.array(keep))
-    columns = {}
-    for source, column in plan.fields.items():
-        values = table.column(source)
-        if column == "ts" and not plan.ts_text:
-            values = pc.cast(pc.utf8_trim_whitespace(values), pa.float64())
-        elif column in PORTS:
-            values = pc.cast(pc.utf8_trim_whitespace(values), pa.int64())
-        columns[source] = values
-    for part in plan.url_parts or ():
-        columns[part] = table.column(part)
-    return pa.table(columns), sorted(problems.items())
-
-
 def _read_json(plan: FilePlan, data: bytes) -> Block:
     if b"\n\n" not in data and not data.startswith(b"\n"):
         try:
@@ -411,9 +373,9 @@ def _read_json(plan: FilePlan, data: bytes) -> Block:
                 parse_options=pa_json.ParseOptions(explicit_schema=_json_schema(plan),
                                                    unexpected_field_behavior="ignore"))
             flat = _flatten_json(plan, table)
-            ts = _ts_seconds(plan, flat[_ts_source(plan)])
+            ts = seconds(flat[_ts_source(plan)], iso=plan.ts_text)
             if not np.isnan(ts).any():
-                return _block(plan, flat, np.arange(1, flat.num_rows + 1), [], ts=ts)
+                return _block(plan, flat, [], ts=ts)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             pass
     return _read_json_slowly(plan, data)
@@ -497,7 +459,9 @@ def _read_json_slowly(plan: FilePlan, data: bytes) -> Block:
         type=_json_schema(plan).field(s.split(".")[0]).type if s not in plan.nested
         else pa.string()) for s, vs in values.items()}) if row_lines else pa.table(
         {s: pa.array([], type=pa.string()) for s in sources})
-    return _block(plan, table, np.asarray(row_lines, dtype=np.int64), bad)
+    block = _block(plan, table, bad, row_lines=np.asarray(row_lines, dtype=np.int64))
+    block.ts = seconds(table.column(_ts_source(plan)), iso=plan.ts_text)
+    return block
 
 
 def _json_problem(plan: FilePlan, row: Mapping[str, Any]) -> str | None:
@@ -524,55 +488,68 @@ def _ts_source(plan: FilePlan) -> str:
     return next(s for s, c in plan.fields.items() if c == "ts")
 
 
-def _ts_seconds(plan: FilePlan, values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+def seconds(values: pa.Array | pa.ChunkedArray, *, iso: bool) -> np.ndarray:
+    """Seconds since the epoch of epoch numbers or ISO 8601 text; NaN where not a time."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    if plan.ts_text:
+    if iso or pa.types.is_string(values.type):
         try:
-            stamps = pc.cast(values, pa.timestamp("us", tz="UTC"))
+            numbers = pc.cast(values, pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            stamps = pc.cast(pc.strptime(values, format="%Y-%m-%dT%H:%M:%S", unit="us",
-                                         error_is_null=True), pa.timestamp("us", tz="UTC"))
-        micros = pc.cast(stamps, pa.int64()).to_numpy(zero_copy_only=False)
-        out = np.asarray(micros, dtype=np.float64) / 1e6
-        nulls = pc.is_null(stamps).to_numpy(zero_copy_only=False)
+            return np.asarray([_one_time(v) for v in values.to_pylist()], dtype=np.float64)
     else:
-        floats = pc.cast(values, pa.float64())
-        if not floats.null_count:
-            return np.asarray(floats.to_numpy(zero_copy_only=False), dtype=np.float64)
-        out = np.array(floats.to_numpy(zero_copy_only=False), dtype=np.float64)
-        nulls = pc.is_null(floats).to_numpy(zero_copy_only=False)
-    out[nulls] = np.nan
+        numbers = pc.cast(values, pa.float64())
+    out = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if numbers.null_count:
+        out = np.where(pc.is_null(numbers).to_numpy(zero_copy_only=False), np.nan, out)
     return out
 
 
-def _block(plan: FilePlan, table: pa.Table, row_lines: np.ndarray,
-           bad: list[tuple[int, str]], ts: np.ndarray | None = None) -> Block:
+def _one_time(value: Any) -> float:
+    if value is None:
+        return float("nan")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return float("nan")
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return stamp.timestamp()
+
+
+def _block(plan: FilePlan, table: pa.Table, bad: list[tuple[int, str]], *,
+           ts: np.ndarray | None = None, row_lines: np.ndarray | None = None) -> Block:
     columns: dict[str, pa.Array] = {}
     for source, column in plan.fields.items():
         values = table.column(source)
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
         if column in columns:  # several Zeek fields fill one column (query, host, ...)
-            values = pc.coalesce(*(v.cast(pa.string()) if pa.types.is_dictionary(v.type)
-                                   else v for v in (columns[column], values)))
+            values = pc.coalesce(columns[column], values)
         columns[column] = values
-    if ts is None:
-        ts = _ts_seconds(plan, columns["ts"])
-    missing = np.flatnonzero(np.isnan(ts))
-    for index in missing[:MAX_BAD_EXAMPLES]:
-        bad.append((int(row_lines[index]), "no valid ts"))
     if plan.url_parts:
         host, uri = (table.column(p).combine_chunks() for p in plan.url_parts)
-        host, uri = (v.cast(pa.string()) if pa.types.is_dictionary(v.type) else v
-                     for v in (host, uri))
         columns["url"] = pc.binary_join_element_wise("http://", host, uri, "")
     if "domain" in columns and plan.kind.startswith("zeek"):
         columns["domain"] = _strip_port(columns["domain"])
-    del columns["ts"]
-    bad.sort()
-    return Block(columns, ts, table.num_rows, 0, bad, len(bad) - len(missing[:MAX_BAD_EXAMPLES])
-                 + len(missing))
+    ts_text = columns.pop("ts")
+    block = Block(columns, table.num_rows, 0, bad, len(bad), ts=ts,
+                  ts_text=None if ts is not None else ts_text, ts_iso=plan.ts_text,
+                  ts_name=_ts_source(plan), row_lines=row_lines)
+    if ts is not None:
+        missing = np.flatnonzero(np.isnan(ts))
+        for index in missing[:MAX_BAD_EXAMPLES]:
+            block.bad.append((int(block.line_of(np.asarray([index]))[0]), "no valid ts"))
+        block.bad_count += len(missing)
+        block.bad.sort()
+    return block
 
 
 def _strip_port(values: pa.Array) -> pa.Array:

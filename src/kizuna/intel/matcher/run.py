@@ -22,6 +22,7 @@ from kizuna.intel.matcher.readers import (
     CHUNK_BYTES,
     MAX_BAD_EXAMPLES,
     FilePlan,
+    narrow,
     plan_file,
     ranges,
 )
@@ -97,8 +98,13 @@ def scan(plans: Sequence[FilePlan], lookup: Lookup, *, workers: int | None = Non
     """Match every file; ``scheduler`` (a Dask address) or ``workers`` > 0 with ``dask``
     spreads the ranges over Dask workers, else threads (``workers`` of them) do."""
     started = time.perf_counter()
-    tasks = [(number, plan, start, end) for number, plan in enumerate(plans)
-             for start, end in ranges(plan, chunk_bytes)]
+    needed = lookup.columns
+    workers_hint = max(1, workers or os.cpu_count() or 1)
+    tasks: list[tuple[int, FilePlan, int, int]] = []
+    for number, plan in enumerate(plans):
+        size = max(1 << 20, min(chunk_bytes, plan.size // (2 * workers_hint) + 1))
+        tasks.extend((number, narrow(plan, needed), start, end)
+                     for start, end in ranges(plan, size))
     if scheduler is not None:
         partials = _on_dask(lookup, tasks, scheduler, workers, progress)
     else:
@@ -108,12 +114,11 @@ def scan(plans: Sequence[FilePlan], lookup: Lookup, *, workers: int | None = Non
 
 def _on_threads(lookup: Lookup, tasks: Sequence[tuple[int, FilePlan, int, int]],
                 workers: int | None, progress: Progress | None) -> list[Partial]:
-    cache: dict[str, Any] = {}
     count = max(1, workers or os.cpu_count() or 1)
 
     def one(task: tuple[int, FilePlan, int, int]) -> Partial:
         _number, plan, start, end = task
-        return scan_range(lookup, plan, start, end, cache)
+        return scan_range(lookup, plan, start, end)
 
     if count == 1 or len(tasks) <= 1:
         out = []

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from kizuna.intel.matcher.addresses import ipv6_int
 from kizuna.intel.matcher.compile import FOLDED, IP, PORT, Atom, IpTable, Lookup
-from kizuna.intel.matcher.readers import Block, FilePlan, read_range
+from kizuna.intel.matcher.readers import MAX_BAD_EXAMPLES, Block, FilePlan, read_range
 
 EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -128,76 +128,89 @@ def _ipv4(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return out, valid
 
 
-def _ip_hits(table: IpTable, values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    hits_u: list[np.ndarray] = []
-    hits_e: list[np.ndarray] = []
-    if table.v4:
-        ints, valid = _ipv4(values)
-        index = np.flatnonzero(valid)
-        ints = ints[index]
-        for prefix, (keys, offsets, entries) in table.v4.items():
-            mask = ((1 << 32) - 1) ^ ((1 << (32 - prefix)) - 1)
-            masked = ints & mask
-            pos = np.minimum(np.searchsorted(keys, masked), len(keys) - 1)
-            found = keys[pos] == masked
-            rows, ents = _expand(index[found], pos[found], np.diff(offsets), entries)
-            hits_u.append(rows)
-            hits_e.append(ents)
-    if table.v6:
-        texts = values.to_pylist()
-        for number, text in enumerate(texts):
-            if not text or ":" not in text:
-                continue
-            address = ipv6_int(text)
-            if address is None:
-                continue
-            for prefix, networks in table.v6.items():
-                key = address >> (128 - prefix) << (128 - prefix)
-                for entry in networks.get(key, ()):
-                    hits_u.append(np.asarray([number]))
-                    hits_e.append(np.asarray([entry]))
-    if not hits_u:
-        return EMPTY, EMPTY
-    return np.concatenate(hits_u), np.concatenate(hits_e)
+def _v4_range_hits(table: IpTable, values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(row, entry) of IPv4 values inside a block of ``table``."""
+    if table.first_octets is not None:  # only values starting with a block's first octet
+        mask = np.zeros(len(values), dtype=bool)
+        for octet in table.first_octets:
+            mask |= np.asarray(pc.fill_null(pc.starts_with(values, f"{octet}."), False)
+                               .to_numpy(zero_copy_only=False), dtype=bool)
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            return EMPTY, EMPTY
+        distinct, codes = _dictionary(values.take(pa.array(rows)))
+    else:
+        rows = None
+        distinct, codes = _dictionary(values)
+    ints, valid = _ipv4(distinct)
+    index = np.flatnonzero(valid)
+    ints = ints[index]
+    hit_u: list[np.ndarray] = []
+    hit_e: list[np.ndarray] = []
+    for prefix, (keys, offsets, entries) in table.v4.items():
+        mask_bits = ((1 << 32) - 1) ^ ((1 << (32 - prefix)) - 1)
+        masked = ints & mask_bits
+        pos = np.minimum(np.searchsorted(keys, masked), len(keys) - 1)
+        found = keys[pos] == masked
+        unique_rows, ents = _expand(index[found], pos[found], np.diff(offsets), entries)
+        hit_u.append(unique_rows)
+        hit_e.append(ents)
+    codes = np.where(codes < 0, len(distinct), codes)
+    sub_rows, ents = _spread(codes, len(distinct), np.concatenate(hit_u), np.concatenate(hit_e))
+    return (sub_rows if rows is None else rows[sub_rows]), ents
 
 
-def _candidates(lookup: Lookup, block: Block,
-                keys_cache: dict[str, pa.Array]) -> tuple[np.ndarray, np.ndarray]:
+def _v6_range_hits(table: IpTable, values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    colon = np.flatnonzero(np.asarray(pc.fill_null(pc.match_substring(values, ":"), False)
+                                      .to_numpy(zero_copy_only=False), dtype=bool))
+    rows: list[int] = []
+    ents: list[int] = []
+    texts = values.take(pa.array(colon)).to_pylist() if len(colon) else []
+    for row, text in zip(colon.tolist(), texts, strict=True):
+        address = ipv6_int(text)
+        if address is None:
+            continue
+        for prefix, networks in table.v6.items():
+            for entry in networks.get(address >> (128 - prefix) << (128 - prefix), ()):
+                rows.append(row)
+                ents.append(entry)
+    return np.asarray(rows, dtype=np.int64), np.asarray(ents, dtype=np.int64)
+
+
+def _candidates(lookup: Lookup, block: Block) -> tuple[np.ndarray, np.ndarray]:
     rows: list[np.ndarray] = []
     entries: list[np.ndarray] = []
-    for column in set(lookup.text) | set(lookup.ips):
+    for column, (keys, offsets, ents) in lookup.text.items():
         values = block.columns.get(column)
         if values is None:
             continue
-        distinct, codes = _dictionary(values)
+        distinct, codes = _dictionary(values)  # look each distinct value up once
+        pos = pc.index_in(_fold(column, distinct), value_set=keys)
+        pos_np = np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False),
+                            dtype=np.int64)
+        found = np.flatnonzero(pos_np >= 0)
+        hit_u, hit_e = _expand(found, pos_np[found], np.diff(offsets), ents)
         codes = np.where(codes < 0, len(distinct), codes)
-        folded = _fold(column, distinct)
-        hit_u: list[np.ndarray] = []
-        hit_e: list[np.ndarray] = []
-        if column in lookup.text:
-            keys, offsets, ents = lookup.text[column]
-            if column not in keys_cache:
-                keys_cache[column] = pa.array(keys, type=pa.string())
-            pos = pc.index_in(folded, value_set=keys_cache[column])
-            pos_np = np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False),
-                                dtype=np.int64)
-            found = np.flatnonzero(pos_np >= 0)
-            u, e = _expand(found, pos_np[found], np.diff(offsets), ents)
-            hit_u.append(u)
-            hit_e.append(e)
-        if column in lookup.ips:
-            u, e = _ip_hits(lookup.ips[column], folded)
-            hit_u.append(u)
-            hit_e.append(e)
-        r, e = _spread(codes, len(distinct), np.concatenate(hit_u), np.concatenate(hit_e))
+        r, e = _spread(codes, len(distinct), hit_u, hit_e)
         rows.append(r)
         entries.append(e)
+    for column, table in lookup.ips.items():
+        values = block.columns.get(column)
+        if values is None:
+            continue
+        if pa.types.is_dictionary(values.type):
+            values = values.cast(pa.string())
+        for hits in (_v4_range_hits if table.v4 else None, _v6_range_hits if table.v6
+                     else None):
+            if hits is not None:
+                r, e = hits(table, values)
+                rows.append(r)
+                entries.append(e)
     for column, (numbers_keys, offsets, ents) in lookup.ports.items():
         values = block.columns.get(column)
         if values is None or not len(numbers_keys):
             continue
-        numbers = np.asarray(pc.cast(values, pa.float64()).to_numpy(zero_copy_only=False),
-                             dtype=np.float64)
+        numbers = _numbers(values)
         pos = np.minimum(np.searchsorted(numbers_keys, numbers), len(numbers_keys) - 1)
         found = np.flatnonzero(numbers_keys[pos] == numbers)
         r, e = _expand(found, pos[found], np.diff(offsets), ents)
@@ -206,6 +219,25 @@ def _candidates(lookup: Lookup, block: Block,
     if not rows:
         return EMPTY, EMPTY
     return np.concatenate(rows), np.concatenate(entries)
+
+
+def _numbers(values: pa.Array) -> np.ndarray:
+    """Float values of a numeric or text column; NaN where missing or not a number."""
+    try:
+        numbers = pc.cast(values, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return np.asarray([_float(v) for v in values.to_pylist()], dtype=np.float64)
+    out = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if numbers.null_count:
+        out = np.where(pc.is_null(numbers).to_numpy(zero_copy_only=False), np.nan, out)
+    return out
+
+
+def _float(value: object) -> float:
+    try:
+        return float(str(value)) if value is not None else float("nan")
+    except ValueError:
+        return float("nan")
 
 
 # --------------------------------------------------------------------------- residual atoms
@@ -219,8 +251,8 @@ def atom_holds(atom: Atom, block: Block, rows: np.ndarray) -> np.ndarray:
     taken = values.take(pa.array(rows))
     present = taken.is_valid().to_numpy(zero_copy_only=False)
     if atom.kind == PORT:
-        numbers = np.asarray(pc.cast(taken, pa.float64()).to_numpy(zero_copy_only=False),
-                             dtype=np.float64)
+        numbers = _numbers(taken)
+        present &= ~np.isnan(numbers)
         test = _port_test(atom, numbers)
     elif atom.kind == IP:
         test = np.asarray([_in_ranges(text, atom.ranges) for text in taken.to_pylist()],
@@ -270,29 +302,34 @@ def _in_ranges(text: str | None, ranges: Sequence[tuple[int, int, int]]) -> bool
 # --------------------------------------------------------------------------- one block
 
 
-def match_pairs(lookup: Lookup, block: Block, keys_cache: dict[str, pa.Array] | None = None
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """(row, indicator index) of every match in ``block``, before counting (a row may
-    appear once per clause it satisfies)."""
-    rows, entries = _candidates(lookup, block, {} if keys_cache is None else keys_cache)
+def match_pairs(lookup: Lookup, block: Block
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(row, indicator index, time) of every match in ``block`` (a row may appear once per
+    clause it satisfies), and the rows a driver found whose time is not readable."""
+    rows, entries = _candidates(lookup, block)
     if len(rows) and any(lookup.entry_residual[int(e)] for e in np.unique(entries)):
         rows, entries = _residual(lookup, block, rows, entries)
     indicators = lookup.entry_indicator[entries] if len(entries) else EMPTY
-    times = block.ts[rows] if len(rows) else np.zeros(0)
+    times = block.times(rows) if len(rows) else np.zeros(0)
+    unreadable = np.unique(rows[np.isnan(times)]) if block.ts is None else EMPTY
     with np.errstate(invalid="ignore"):
         inside = (times >= lookup.valid_from[indicators]) & (times < lookup.valid_until[
             indicators])
-    return rows[inside], indicators[inside]
+    return rows[inside], indicators[inside], times[inside], unreadable
 
 
-def match_block(lookup: Lookup, block: Block,
-                keys_cache: dict[str, pa.Array] | None = None) -> Partial:
+def match_block(lookup: Lookup, block: Block) -> Partial:
     """Count the indicators each event of ``block`` matches."""
-    rows, indicators = match_pairs(lookup, block, keys_cache)
-    partial = _aggregate(rows, indicators, block.ts[rows], block.rows)
-    partial.events = block.rows - int(np.isnan(block.ts).sum())
-    partial.bad = block.bad
-    partial.bad_count = block.bad_count
+    rows, indicators, times, unreadable = match_pairs(lookup, block)
+    partial = _aggregate(rows, indicators, times, block.rows)
+    bad = list(block.bad)
+    for line in block.line_of(unreadable[:MAX_BAD_EXAMPLES]).tolist():
+        bad.append((int(line), f"{block.ts_name} is not a time"))
+    bad.sort()
+    partial.events = block.rows - (len(unreadable) if block.ts is None else
+                                   int(np.isnan(block.ts).sum()))
+    partial.bad = bad
+    partial.bad_count = block.bad_count + len(unreadable)
     partial.lines = block.lines
     return partial
 
@@ -346,7 +383,6 @@ def merge(partials: Sequence[Partial]) -> Partial:
     return total
 
 
-def scan_range(lookup: Lookup, plan: FilePlan, start: int, end: int,
-               keys_cache: dict[str, pa.Array] | None = None) -> Partial:
+def scan_range(lookup: Lookup, plan: FilePlan, start: int, end: int) -> Partial:
     """Read one byte range of a file and match it (the unit of work, local or on Dask)."""
-    return match_block(lookup, read_range(plan, start, end), keys_cache)
+    return match_block(lookup, read_range(plan, start, end))
