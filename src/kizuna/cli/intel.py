@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kizuna.cli.context import CliState, StoreOption
+from kizuna.cli.intel_match import register as register_match_commands
 from kizuna.cli.output import console, print_json, table
 from kizuna.errors import InputError, UsageError
 from kizuna.hub.contract import Actor
@@ -32,6 +33,7 @@ KEY_ENV = "KIZUNA_API_KEY"
 
 app = typer.Typer(help="Threat intelligence: import ATT&CK, KEV and the MISP galaxy; who "
                   "targets what.", no_args_is_help=True)
+register_match_commands(app)  # match and export: kizuna/cli/intel_match.py
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
 KeyFile = Annotated[Path | None, typer.Option(

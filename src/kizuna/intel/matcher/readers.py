@@ -431,6 +431,7 @@ def _get(record: Mapping[str, Any], source: str, nested: bool) -> Any:
 def _read_json_slowly(plan: FilePlan, data: bytes) -> Block:
     """Line by line (only for a range the fast reader refused): bad lines named."""
     sources = list(plan.fields) + list(plan.url_parts or ())
+    schema = _json_schema(plan)
     values: dict[str, list[Any]] = {s: [] for s in sources}
     row_lines: list[int] = []
     bad: list[tuple[int, str]] = []
@@ -456,12 +457,19 @@ def _read_json_slowly(plan: FilePlan, data: bytes) -> Block:
     table = pa.table({s: pa.array(
         [None if v is None else (float(v) if plan.fields.get(s) == "ts" and not plan.ts_text
                                  else v) for v in vs],
-        type=_json_schema(plan).field(s.split(".")[0]).type if s not in plan.nested
-        else pa.string()) for s, vs in values.items()}) if row_lines else pa.table(
-        {s: pa.array([], type=pa.string()) for s in sources})
+        type=schema.field(s).type if s not in plan.nested else _leaf_type(plan, s))
+        for s, vs in values.items()}) if row_lines else pa.table(
+        {s: pa.array([], type=_leaf_type(plan, s)) for s in sources})
     block = _block(plan, table, bad, row_lines=np.asarray(row_lines, dtype=np.int64))
     block.ts = seconds(table.column(_ts_source(plan)), iso=plan.ts_text)
     return block
+
+
+def _leaf_type(plan: FilePlan, source: str) -> pa.DataType:
+    column = plan.fields.get(source, "")
+    if column == "ts":
+        return pa.string() if plan.ts_text else pa.float64()
+    return pa.int64() if column in PORTS else pa.string()
 
 
 def _json_problem(plan: FilePlan, row: Mapping[str, Any]) -> str | None:
