@@ -195,7 +195,7 @@ def _print_report(report: MatchReport, pushed: dict[str, Any] | None) -> None:
     out.print(f"{report.events:,} events in {len(report.files)} file(s) against "
               f"{report.indicators:,} indicators in {report.seconds:.2f} s ({rate:,.0f} "
               f"events/s): {len(report.matches):,} indicators sighted, {report.bad_lines:,} "
-              "bad lines", markup=False)
+              "bad lines", markup=False, soft_wrap=True)
     if report.matches:
         rows = [[m.indicator_id, f"{m.count:,}", m.first_seen, m.last_seen]
                 for m in report.matches[:SHOWN]]
@@ -203,18 +203,19 @@ def _print_report(report: MatchReport, pushed: dict[str, Any] | None) -> None:
         if len(report.matches) > SHOWN:
             out.print(f"... and {len(report.matches) - SHOWN:,} more (--json lists all)")
     for item in report.unsupported[:SHOWN]:
-        out.print(f"unsupported {item.indicator_id}: {item.reason}", markup=False)
+        out.print(f"unsupported {item.indicator_id}: {item.reason}", markup=False, soft_wrap=True)
     if len(report.unsupported) > SHOWN:
         out.print(f"... {len(report.unsupported) - SHOWN:,} more unsupported (--json lists "
                   "all)")
     for bad in report.bad_examples[:SHOWN]:
-        out.print(f"bad line {bad.file}:{bad.line}: {bad.reason}", markup=False)
+        out.print(f"bad line {bad.file}:{bad.line}: {bad.reason}", markup=False, soft_wrap=True)
     if pushed is not None:
         out.print(f"pushed {pushed['posted']:,} sightings to {pushed['title']} "
                   f"({pushed['root']}/{pushed['collection']}): {pushed['stored']:,} stored, "
-                  f"{len(pushed['failures'])} refused", markup=False)
+                  f"{len(pushed['failures'])} refused", markup=False, soft_wrap=True)
         for failure in pushed["failures"][:SHOWN]:
-            out.print(f"  refused {failure.get('id')}: {failure.get('message')}", markup=False)
+            out.print(f"  refused {failure.get('id')}: {failure.get('message')}",
+                      markup=False, soft_wrap=True)
 
 
 def export_command(
@@ -271,8 +272,9 @@ def _write(export: Export, out: Path | None, as_json: bool) -> None:
         return
     shown = console()
     shown.print(f"{export.format}: {export.exported:,} indicators, {export.values:,} values "
-                f"-> {', '.join(str(out / n) for n in sorted(export.files))}", markup=False)
+                f"-> {', '.join(str(out / n) for n in sorted(export.files))}", markup=False,
+                soft_wrap=True)
     for ident, reason in export.withheld[:SHOWN]:
-        shown.print(f"withheld {ident}: {reason}", markup=False)
+        shown.print(f"withheld {ident}: {reason}", markup=False, soft_wrap=True)
     if len(export.withheld) > SHOWN:
         shown.print(f"... {len(export.withheld) - SHOWN:,} more withheld (--json lists all)")
