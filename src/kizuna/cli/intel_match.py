@@ -180,7 +180,7 @@ def _push(session: Session, report: MatchReport, objects: list[dict[str, Any]],
     created = session.hub.clock().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     by_id = {str(o.get("id")): o for o in objects if o.get("type") == "indicator"}
     sightings = sightings_for(report, by_id, where_sighted=mine, created=created,
-                              organisations=organisations)
+                              organisations=organisations, reporter=session.org)
     markings = [o for o in objects if o.get("type") == "marking-definition"]
     result = push_sightings(session.hub, session.actor, place.root, place.collection,
                             sightings, markings)

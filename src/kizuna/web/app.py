@@ -30,6 +30,7 @@ from kizuna.web.handlers import install_handlers
 from kizuna.web.intel_page import intel_router
 from kizuna.web.pages import pages_router
 from kizuna.web.scenario_page import scenario_router
+from kizuna.web.sightings_page import sightings_router
 from kizuna.web.taxii import install_taxii_handlers, taxii_router
 
 if TYPE_CHECKING:
@@ -154,6 +155,7 @@ def create_app(
     app.include_router(exposure_router(templates), dependencies=private)
     app.include_router(scenario_router(templates), dependencies=private)
     app.include_router(intel_router(templates))  # its own login: the hub's API key
+    app.include_router(sightings_router(templates))  # the same login
     app.include_router(vendor_router())
     _docs_routes(app)
     app.mount(

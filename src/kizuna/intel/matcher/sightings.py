@@ -26,6 +26,7 @@ from kizuna.intel.stix.markings import AMBER_STRICT, level_of
 
 ENVELOPE = 500
 RECIPIENTS = "x_kizuna_recipients"
+REPORTER = "x_kizuna_reporter"
 
 
 def indicator_markings(indicator: Mapping[str, Any]) -> list[str]:
@@ -39,13 +40,14 @@ def indicator_markings(indicator: Mapping[str, Any]) -> list[str]:
 
 
 def sightings_for(report: MatchReport, indicators: Mapping[str, Mapping[str, Any]], *,
-                  where_sighted: str, created: str,
-                  organisations: Collection[str] = ()) -> list[dict[str, Any]]:
+                  where_sighted: str, created: str, organisations: Collection[str] = (),
+                  reporter: str | None = None) -> list[dict[str, Any]]:
     """A STIX sighting per match of ``report``.
 
     ``indicators`` maps id -> the indicator object (for its markings); ``where_sighted`` is
     the reporting organisation's identity id; ``organisations`` the identity ids of the
-    hub's organisations (a RED indicator's producer is named as recipient only if it is one).
+    hub's organisations (a RED indicator's producer is named as recipient only if it is one);
+    ``reporter`` the organisation's name on this hub (``x_kizuna_reporter``, for the pages).
     """
     out = []
     for match in report.matches:
@@ -64,6 +66,8 @@ def sightings_for(report: MatchReport, indicators: Mapping[str, Mapping[str, Any
             "sighting_of_ref": match.indicator_id,
             "where_sighted_refs": [where_sighted],
         }
+        if reporter:
+            sighting[REPORTER] = reporter
         markings = indicator_markings(indicator)
         if markings:
             sighting["object_marking_refs"] = markings
