@@ -130,8 +130,7 @@ class Lookup:
     unsupported: list[UnsupportedIndicator]
     # entry (clause on one slot) -> indicator index, slot, residual atoms
     entry_indicator: np.ndarray
-    entry_slot: list[str]
-    entry_residual: list[tuple[Atom, ...]]
+    entry_residual: dict[int, tuple[Atom, ...]]  # only entries with atoms besides the driver
     valid_from: np.ndarray
     valid_until: np.ndarray
     text: dict[str, tuple[pa.Array, np.ndarray, np.ndarray]]  # column -> keys, offsets, entries
@@ -139,6 +138,7 @@ class Lookup:
     ports: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # column -> keys, offsets, ids
 
     columns: frozenset[str] = frozenset()  # every event column an indicator reads
+    ipv6_text: frozenset[str] = frozenset()  # columns whose exact keys include IPv6 addresses
 
 
 # --------------------------------------------------------------------------- patterns
@@ -351,8 +351,7 @@ def build_lookup(objects: Iterable[Mapping[str, Any]]) -> Lookup:
         except Unsupported as why:
             unsupported.append(UnsupportedIndicator(ident, str(why)))
     entry_indicator: list[int] = []
-    entry_slot: list[str] = []
-    entry_residual: list[tuple[Atom, ...]] = []
+    entry_residual: dict[int, tuple[Atom, ...]] = {}
     text_pairs: dict[str, list[tuple[str, int]]] = defaultdict(list)
     ip_pairs: dict[str, list[tuple[int, int, int, int]]] = defaultdict(list)
     port_pairs: dict[str, list[tuple[float, int]]] = defaultdict(list)
@@ -362,9 +361,9 @@ def build_lookup(objects: Iterable[Mapping[str, Any]]) -> Lookup:
             for slot in OBJECT_SLOTS[clause.object_type]:
                 entry = len(entry_indicator)
                 entry_indicator.append(number)
-                entry_slot.append(slot)
-                entry_residual.append(tuple(_on_slot(a, slot) for a in clause.atoms
-                                            if a is not driver))
+                residual = tuple(_on_slot(a, slot) for a in clause.atoms if a is not driver)
+                if residual:
+                    entry_residual[entry] = residual
                 _register(driver, slot, entry, text_pairs, port_pairs, ip_pairs)
     text = {}
     for column, text_list in text_pairs.items():
@@ -376,14 +375,14 @@ def build_lookup(objects: Iterable[Mapping[str, Any]]) -> Lookup:
         ports[column] = (np.asarray(keys, dtype=np.float64), offsets, entries)
     ips = {column: _ip_table(ranges) for column, ranges in ip_pairs.items()}
     columns = set(text) | set(ips) | set(ports)
-    for residual in {atoms for atoms in entry_residual if atoms}:
+    for residual in set(entry_residual.values()):
         columns.update(atom.column for atom in residual)
     return Lookup(
-        indicators, unsupported, np.asarray(entry_indicator, dtype=np.int64), entry_slot,
-        entry_residual,
+        indicators, unsupported, np.asarray(entry_indicator, dtype=np.int64), entry_residual,
         np.asarray([i.valid_from for i in indicators], dtype=np.float64),
         np.asarray([i.valid_until for i in indicators], dtype=np.float64),
-        text, ips, ports, frozenset(columns))
+        text, ips, ports, frozenset(columns),
+        frozenset(c for c, pairs in text_pairs.items() if any(":" in k for k, _ in pairs)))
 
 
 def _register(driver: Atom, slot: str, entry: int, text_pairs: dict[str, list[tuple[str, int]]],

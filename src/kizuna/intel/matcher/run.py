@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +29,7 @@ from kizuna.intel.matcher.readers import (
 from kizuna.intel.matcher.scan import Partial, merge, scan_range
 
 Progress = Callable[[int], None]  # bytes done
+TRIM_SETTING = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def _on_threads(lookup: Lookup, tasks: Sequence[tuple[int, FilePlan, int, int]],
 def _on_dask(lookup: Lookup, tasks: Sequence[tuple[int, FilePlan, int, int]],
              scheduler: str, workers: int | None, progress: Progress | None) -> list[Partial]:
     try:
+        import dask  # noqa: PLC0415 - optional extra
         from distributed import (  # noqa: PLC0415 - optional extra
             Client,
             LocalCluster,
@@ -150,14 +152,19 @@ def _on_dask(lookup: Lookup, tasks: Sequence[tuple[int, FilePlan, int, int]],
                                 extra="dask") from None
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                               processes=True, dashboard_address=None)
+        # Dask's MALLOC_TRIM_THRESHOLD_ makes every large temporary array an mmap/munmap
+        # pair (docs/architecture.md); the workers start without it.
+        with dask.config.set({TRIM_SETTING: None}):
+            cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                   threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
         address: Any = cluster
     else:
         address = scheduler
     try:
         with Client(address) as client:
-            shared = client.scatter(lookup, broadcast=True)
+            # the workers need the tables, not the compiled indicators (ids stay here)
+            shared = client.scatter(replace(lookup, indicators=[]), broadcast=True)
             futures = [client.submit(scan_range, shared, plan, start, end, pure=False)
                        for _number, plan, start, end in tasks]
             position = {future.key: index for index, future in enumerate(futures)}

@@ -76,14 +76,15 @@ def _expand(rows: np.ndarray, keys: np.ndarray, counts: np.ndarray,
     return np.repeat(rows, per_row), entries[np.repeat(starts[keys], per_row) + offsets]
 
 
-def _fold(column: str, values: pa.Array) -> pa.Array:
+def _fold(column: str, values: pa.Array, ipv6: bool = True) -> pa.Array:
+    """The comparable form of a column's values (``ipv6``: canonicalise IPv6 text)."""
     if values.type != pa.string():
         values = values.cast(pa.string())
     if column in FOLDED:
         values = pc.utf8_lower(values)
         if column == "domain":
             values = pc.utf8_rtrim(values, characters=".")
-    elif column in ("src_ip", "dst_ip"):
+    elif column in ("src_ip", "dst_ip") and ipv6:
         values = _canonical_ipv6(values)
     return values
 
@@ -185,7 +186,7 @@ def _candidates(lookup: Lookup, block: Block) -> tuple[np.ndarray, np.ndarray]:
         if values is None:
             continue
         distinct, codes = _dictionary(values)  # look each distinct value up once
-        pos = pc.index_in(_fold(column, distinct), value_set=keys)
+        pos = pc.index_in(_fold(column, distinct, column in lookup.ipv6_text), value_set=keys)
         pos_np = np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False),
                             dtype=np.int64)
         found = np.flatnonzero(pos_np >= 0)
@@ -307,7 +308,8 @@ def match_pairs(lookup: Lookup, block: Block
     """(row, indicator index, time) of every match in ``block`` (a row may appear once per
     clause it satisfies), and the rows a driver found whose time is not readable."""
     rows, entries = _candidates(lookup, block)
-    if len(rows) and any(lookup.entry_residual[int(e)] for e in np.unique(entries)):
+    if len(rows) and lookup.entry_residual and any(
+            int(e) in lookup.entry_residual for e in np.unique(entries)):
         rows, entries = _residual(lookup, block, rows, entries)
     indicators = lookup.entry_indicator[entries] if len(entries) else EMPTY
     times = block.times(rows) if len(rows) else np.zeros(0)
@@ -341,7 +343,7 @@ def _residual(lookup: Lookup, block: Block, rows: np.ndarray,
     unique, starts = np.unique(entries[order], return_index=True)
     bounds = np.append(starts, len(order))
     for number, entry in enumerate(unique):
-        atoms = lookup.entry_residual[int(entry)]
+        atoms = lookup.entry_residual.get(int(entry))
         if not atoms:
             continue
         where = order[bounds[number]:bounds[number + 1]]
