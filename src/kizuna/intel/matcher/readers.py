@@ -183,9 +183,9 @@ def plan_file(path: str | os.PathLike[str], fmt: str,
     user = dict(field_map or {})
     if fmt in ("jsonl", "csv") and ("ts" not in user or not OBSERVABLES & set(user)):
         raise InputError(
-                f"{fmt} telemetry needs a field mapping with ts and at least one observable "
-                "column", hint="--field-map ts=FIELD,dst_ip=FIELD,... (columns: "
-                + ", ".join(CANONICAL) + ")", field="field_map", value=str(file))
+            f"{fmt} telemetry needs a field mapping with ts and at least one observable "
+            "column", hint="give --field-map ts=FIELD,dst_ip=FIELD,...; columns: "
+            + ", ".join(CANONICAL), field="field_map", value=str(file))
     wanted = {source: column for column, source in user.items()}
     if fmt == "csv":
         return _plan_csv(file, wanted, size)
