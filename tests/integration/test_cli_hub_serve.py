@@ -49,6 +49,23 @@ def test_an_empty_hub_gets_two_demo_partners_and_their_keys_once(context: WebCon
     assert prepare_hub(context, context.settings, URL) == ""  # seeded once, never again
 
 
+def test_a_first_start_also_loads_the_synthetic_threat_demo_for_the_intel_pages(
+    context: WebContext,
+) -> None:
+    from kizuna.hub.contract import ObjectFilter
+    from kizuna.intel.assets.store import load_assets
+
+    banner = prepare_hub(context, context.settings, URL)
+    assert "SYNTHETIC threat demo loaded as tokyo-cert" in banner
+    keys = dict(DEMO_KEY.findall(banner))
+    hub = context.hub()
+    tokyo = hub.authenticate(keys["tokyo-cert"])
+    [place] = hub.collections(tokyo, "pact")["collections"]
+    objects = hub.get_objects(tokyo, "pact", place["id"], ObjectFilter()).body["objects"]
+    assert any(o["type"] == "indicator" for o in objects)
+    assert context.store is not None and load_assets(context.store, tokyo)
+
+
 def test_the_curl_example_in_the_banner_answers_with_the_shared_collection(
     tmp_path: Path,
 ) -> None:

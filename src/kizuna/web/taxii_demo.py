@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kizuna.errors import KizunaError
-from kizuna.hub.contract import Actor
+from kizuna.hub.contract import Actor, HubService
 from kizuna.settings import Settings
 from kizuna.web.context import WebContext
 from kizuna.web.taxii_http import TAXII_MEDIA
@@ -43,7 +43,25 @@ def prepare_hub(context: WebContext, settings: Settings, url: str) -> str:
 
     if not settings.demo or not isinstance(hub, Hub) or hub.orgs(ADMIN):
         return ""
-    return demo_banner(seed_demo(hub), url)
+    seeded = seed_demo(hub)
+    return demo_banner(seeded, url) + _threat_demo(context, hub, seeded)
+
+
+def _threat_demo(context: WebContext, hub: HubService, seeded: Mapping[str, Any]) -> str:
+    """Load the SYNTHETIC threat demo (indicators, actors, an asset register) as the first
+    demo partner, so the Threat intel pages have something to show on a first start."""
+    from kizuna.intel.demo import load_demo  # noqa: PLC0415 - only on a first start
+
+    keys: Mapping[str, str] = seeded.get("keys", {})
+    first = next(iter(keys), None)
+    if first is None or context.store is None:
+        return ""
+    actor = hub.authenticate(keys[first])
+    loaded = load_demo(hub, actor, str(seeded.get("root")), str(seeded.get("collection")),
+                       context.store, dataset=context.dataset())
+    return (f"\nSYNTHETIC threat demo loaded as {first}: {loaded.bundle.new_objects} made-up "
+            f"objects and {loaded.register.assets} assets. Sign in to /intel with any user "
+            f"name and {first}'s key as the password.")
 
 
 def demo_banner(seeded: Mapping[str, Any], url: str) -> str:
