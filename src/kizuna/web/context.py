@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from kizuna.errors import StoreError
+from kizuna.intel.hubread import ObjectCache
 from kizuna.minerals.groups import effective_groups
 from kizuna.settings import Settings, open_store_for
 
@@ -40,6 +41,7 @@ class WebContext:
         self._hub = hub
         self._owns_hub = hub is None
         self._lock = threading.Lock()
+        self.read_cache = ObjectCache()  # what each organisation read, for the intel pages
 
     @property
     def dataset_loaded(self) -> bool:

@@ -83,7 +83,8 @@ class Seen:
 def _seen(context: WebContext, actor: Actor, types: tuple[str, ...]) -> Seen:
     hub = context.hub()
     places = readable_collections(hub, actor)
-    return Seen(str(actor.org), places, read_objects(hub, actor, types, places))
+    return Seen(str(actor.org), places,
+                read_objects(hub, actor, types, places, cache=context.read_cache))
 
 
 def _iso3(text: str, field: str) -> str | None:

@@ -43,7 +43,8 @@ def sightings_router(templates: Jinja2Templates) -> APIRouter:
                        indicator: str = "") -> HTMLResponse:
         hub = context.hub()
         places = readable_collections(hub, actor)
-        objects = read_objects(hub, actor, ("sighting", "indicator"), places)
+        objects = read_objects(hub, actor, ("sighting", "indicator"), places,
+                               cache=context.read_cache)
         seen = Seen(str(actor.org), places, objects)
         indicators = {o["id"]: o for o in objects if o.get("type") == "indicator"}
         rows = sighting_rows([o for o in objects if o.get("type") == "sighting"], indicators)
