@@ -22,6 +22,7 @@ from kizuna.cli import hub as hub_commands
 from kizuna.cli import intel as intel_commands
 from kizuna.cli import minerals as minerals_commands
 from kizuna.cli import scenario as scenario_commands
+from kizuna.cli import source as source_commands
 from kizuna.cli.context import CliState, StoreOption
 from kizuna.errors import KizunaError
 from kizuna.settings import Settings
@@ -40,6 +41,7 @@ app.add_typer(hub_commands.app, name="hub")
 app.add_typer(scenario_commands.app, name="scenario")
 app.add_typer(intel_commands.app, name="intel")
 app.add_typer(assets_commands.app, name="assets")
+app.add_typer(source_commands.app, name="source")
 app.command("exposure")(exposure_commands.exposure_command)
 app.command("comply")(exposure_commands.comply_command)
 app.command("products")(exposure_commands.products_command)
