@@ -10,15 +10,14 @@ The columns are listed in ``BOM_COLUMNS``; docs/products.md describes them with 
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kizuna.data.sheets import Rows, SheetOrigin, header, read_csv, read_xlsx
 from kizuna.errors import InputError, NotFoundError
 from kizuna.model.countries import to_iso3
 from kizuna.model.types import STAGES
@@ -41,27 +40,7 @@ SUFFIXES = (".csv", ".xlsx")
 # --- locating errors ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Origin:
-    """The file (and sheet) being read; builds errors that name file, sheet, row and column."""
-
-    path: Path
-    sheet: str | None = None
-
-    @property
-    def label(self) -> str:
-        return self.path.name + (f" sheet {self.sheet!r}" if self.sheet is not None else "")
-
-    def error(self, row: int | None, column: str | None, message: str, *,
-              hint: str | None = None, value: object = None) -> InputError:
-        place = self.label
-        if row is not None:
-            place += f" row {row}"
-        if column is not None:
-            place += f", column {column!r}"
-        return InputError(f"{place}: {message}", hint=hint, file=str(self.path),
-                          sheet=self.sheet, row=row, column=column,
-                          value=None if value is None else str(value))
+_Origin = SheetOrigin  # the file (and sheet) being read; errors name sheet, row, column
 
 
 @dataclass(frozen=True)
@@ -76,65 +55,9 @@ class _Row:
 # --- reading the table -------------------------------------------------------------------------
 
 
-def _read_csv(origin: _Origin) -> list[tuple[int, list[str]]]:
-    try:
-        text = origin.path.read_text(encoding="utf-8-sig")
-        records = list(csv.reader(io.StringIO(text)))
-    except UnicodeDecodeError:
-        raise origin.error(None, None, "the file is not UTF-8 text",
-                           hint="save it as CSV UTF-8") from None
-    except (OSError, csv.Error) as error:
-        raise origin.error(None, None, f"cannot read the file ({error})") from None
-    return [(number, [cell.strip() for cell in record])
-            for number, record in enumerate(records, start=1)]
-
-
-def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value).strip()
-
-
-def _read_xlsx(origin: _Origin, sheet: str | None) -> tuple[str, list[tuple[int, list[str]]]]:
-    import pandas as pd  # noqa: PLC0415 - only Excel files need pandas and openpyxl
-
-    try:
-        book = pd.ExcelFile(origin.path, engine="openpyxl")
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise origin.error(None, None, f"cannot read the file as .xlsx ({error})",
-                           hint="save it again from Excel as .xlsx, or as .csv") from None
-    with book:
-        names = [str(name) for name in book.sheet_names]
-        listed = ", ".join(repr(name) for name in names)
-        if sheet is None and len(names) > 1:
-            raise origin.error(None, None, f"the workbook has {len(names)} sheets ({listed}); "
-                               "which one holds the BOM?", hint="pass --sheet NAME")
-        if sheet is not None and sheet not in names:
-            raise origin.error(None, None, f"no sheet {sheet!r} in the workbook (sheets: "
-                               f"{listed})", hint="pass --sheet with one of those names",
-                               value=sheet)
-        name = sheet if sheet is not None else names[0]
-        frame = pd.read_excel(book, sheet_name=name, header=None, dtype=object)
-    rows = [(index + 1, [_cell(value) for value in record])
-            for index, record in enumerate(frame.itertuples(index=False, name=None))]
-    return name, rows
-
-
-def _header(origin: _Origin, rows: list[tuple[int, list[str]]]) -> tuple[int, dict[int, str]]:
+def _header(origin: _Origin, rows: Rows) -> tuple[int, dict[int, str]]:
     """The header's row number and its columns (position -> normalised name)."""
-    filled = [(number, cells) for number, cells in rows if any(cells)]
-    if not filled:
-        raise origin.error(None, None, "the file is empty",
-                           hint="start with a header row: " + ", ".join(REQUIRED))
-    number, cells = filled[0]
-    columns: dict[int, str] = {}
-    for position, cell in enumerate(cells):
-        name = "_".join(cell.casefold().replace("-", " ").split())
-        if not name:
-            continue
-        if name in columns.values():
-            raise origin.error(number, name, "the column appears twice in the header")
-        columns[position] = name
+    number, cells, columns = header(origin, rows, REQUIRED)
     missing = [name for name in REQUIRED if name not in columns.values()]
     if missing:
         found = ", ".join(cell for cell in cells if cell) or "(none)"
@@ -539,8 +462,8 @@ def _rows(path: Path, sheet: str | None) -> tuple[_Origin, list[tuple[int, list[
             raise _Origin(path).error(None, None, "--sheet applies to .xlsx files only",
                                       value=sheet)
         origin = _Origin(path)
-        return origin, _read_csv(origin)
-    name, rows = _read_xlsx(_Origin(path), sheet)
+        return origin, read_csv(origin)
+    name, _count, rows = read_xlsx(_Origin(path), sheet, "BOM")
     return _Origin(path, name), rows
 
 

@@ -9,8 +9,6 @@ further rows repeat the first row's values or are left blank.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections.abc import Mapping
@@ -18,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kizuna.data.sheets import Rows, SheetOrigin, header, read_csv, read_xlsx
 from kizuna.errors import InputError, KizunaError
 from kizuna.intel.assets.schema import (
     ASSET_COLUMNS,
@@ -45,24 +44,7 @@ _KIND_ALIASES: dict[str, Kind] = {
 MAX_ROWS = 100_000
 
 
-@dataclass(frozen=True)
-class Origin:
-    """The file (and sheet) being read; builds errors naming file, row and column."""
-
-    path: Path
-    sheet: str | None = None
-
-    @property
-    def label(self) -> str:
-        return self.path.name + (f" sheet {self.sheet!r}" if self.sheet else "")
-
-    def error(self, row: int | None, column: str | None, message: str, *,
-              hint: str | None = None, value: object = None) -> InputError:
-        place = self.label + (f" row {row}" if row is not None else "")
-        place += f", column {column!r}" if column is not None else ""
-        return InputError(f"{place}: {message}", hint=hint, file=str(self.path),
-                          sheet=self.sheet, row=row, column=column,
-                          value=None if value is None else str(value))
+Origin = SheetOrigin  # the file (and sheet) being read; errors name file, row, column
 
 
 @dataclass(frozen=True)
@@ -77,70 +59,19 @@ class Register:
 # ------------------------------------------------------------------ cells
 
 
-def _read_rows(origin: Origin, sheet: str | None) -> tuple[Origin, list[tuple[int, list[str]]]]:
+def _read_rows(origin: Origin, sheet: str | None) -> tuple[Origin, Rows]:
     suffix = origin.path.suffix.casefold()
     if suffix == ".csv":
-        try:
-            text = origin.path.read_text(encoding="utf-8-sig")
-            records = list(csv.reader(io.StringIO(text)))
-        except UnicodeDecodeError:
-            raise origin.error(None, None, "the file is not UTF-8 text",
-                               hint="save it as CSV UTF-8") from None
-        except (OSError, csv.Error) as error:
-            raise origin.error(None, None, f"cannot read the file ({error})") from None
-        return origin, [(n, [c.strip() for c in r]) for n, r in enumerate(records, start=1)]
+        return origin, read_csv(origin)
     if suffix == ".xlsx":
-        return _read_xlsx(origin, sheet)
+        name, count, rows = read_xlsx(origin, sheet, "register")
+        return Origin(origin.path, name if count > 1 or sheet else None), rows
     raise origin.error(None, None, "an asset register is a .csv or .xlsx file",
                        hint="save it as CSV UTF-8 or Excel .xlsx")
 
 
-def _cell(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _read_xlsx(origin: Origin, sheet: str | None) -> tuple[Origin, list[tuple[int, list[str]]]]:
-    import pandas as pd  # noqa: PLC0415 - only Excel files need pandas and openpyxl
-
-    try:
-        book = pd.ExcelFile(origin.path, engine="openpyxl")
-    except Exception as error:  # openpyxl raises many kinds for a damaged file
-        raise origin.error(None, None, f"cannot read the file as .xlsx ({error})",
-                           hint="save it again from Excel as .xlsx, or as .csv") from None
-    with book:
-        names = [str(name) for name in book.sheet_names]
-        if sheet is None and len(names) > 1:
-            listed = ", ".join(repr(name) for name in names)
-            raise origin.error(None, None, f"the workbook has {len(names)} sheets ({listed}); "
-                               "which one holds the register?", hint="pass --sheet NAME")
-        if sheet is not None and sheet not in names:
-            raise origin.error(None, None, f"no sheet {sheet!r} in the workbook",
-                               hint="sheets: " + ", ".join(names), value=sheet)
-        name = sheet if sheet is not None else names[0]
-        frame = pd.read_excel(book, sheet_name=name, header=None, dtype=object)
-    rows = [(index + 1, [_cell(value) for value in record])
-            for index, record in enumerate(frame.itertuples(index=False, name=None))]
-    return replace(origin, sheet=name if len(names) > 1 or sheet else None), rows
-
-
-def _header(origin: Origin, rows: list[tuple[int, list[str]]]) -> tuple[int, dict[int, str]]:
-    filled = [(number, cells) for number, cells in rows if any(cells)]
-    if not filled:
-        raise origin.error(None, None, "the file is empty",
-                           hint="start with a header row: " + ", ".join(REQUIRED))
-    number, cells = filled[0]
-    columns: dict[int, str] = {}
-    for position, cell in enumerate(cells):
-        name = "_".join(cell.casefold().replace("-", " ").split())
-        if not name:
-            continue
-        if name in columns.values():
-            raise origin.error(number, name, "the column appears twice in the header")
-        columns[position] = name
+def _header(origin: Origin, rows: Rows) -> tuple[int, dict[int, str]]:
+    number, cells, columns = header(origin, rows, REQUIRED)
     for name in REQUIRED:
         if name not in columns.values():
             found = ", ".join(cell for cell in cells if cell) or "(none)"
