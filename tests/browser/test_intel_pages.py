@@ -3,9 +3,6 @@ claims, the exposure chart, and the path from a facility to a run scenario."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,33 +11,15 @@ import pytest
 from inteltools import seeded_store
 from kizuna.settings import Settings
 from kizuna.web.app import create_app
+from servetools import serving
 
 
 @pytest.fixture(scope="module")
 def intel_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
     """A real uvicorn server on a store with the demo partners and the synthetic demo."""
-    import uvicorn
-
     url, keys = seeded_store(tmp_path_factory.mktemp("intel-browser") / "k.db")
-    app = create_app(Settings(store=url, demo=False))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the intel test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", keys
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(create_app(Settings(store=url, demo=False)), "the intel test server") as base:
+        yield base, keys
 
 
 @pytest.fixture

@@ -3,9 +3,6 @@ installed Plotly, the list, the indicator filter, and TLP deciding what a partne
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +17,7 @@ from kizuna.intel.matcher.sightings import push_sightings, sightings_for
 from kizuna.settings import Settings
 from kizuna.store import open_store
 from kizuna.web.app import create_app
+from servetools import serving
 
 RED_IP = "203.0.113.200"
 
@@ -54,29 +52,11 @@ def _share_sightings(url: str, keys: dict[str, str]) -> None:
 
 @pytest.fixture(scope="module")
 def sightings_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict]]:
-    import uvicorn
-
     url, keys = seeded_store(tmp_path_factory.mktemp("sightings-browser") / "k.db")
     _share_sightings(url, keys)
     app = create_app(Settings(store=url, demo=False))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the sightings test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", keys
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(app, "the sightings test server") as base:
+        yield base, keys
 
 
 def test_sightings_over_time_per_indicator_and_per_partner(page: Any, page_log: Any,

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +12,13 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-import uvicorn
 from stix2validator import ValidationOptions, validate_instance
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 from taxii_world import ROOT, SHARED_ID, TAXII, World, build_world, envelope, indicator, stix_id
 
 from kizuna.settings import Settings
 from kizuna.web.app import create_app
+from servetools import serving
 
 
 @pytest.fixture(scope="module")
@@ -30,24 +27,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]
     and the test world seeded through the hub the app built."""
     store = tmp_path_factory.mktemp("taxii") / "k.db"
     app = create_app(Settings(store=f"sqlite:///{store}", host="127.0.0.1", port=0))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the TAXII test server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", build_world(app.state.kizuna.hub())
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(app, "the TAXII test server") as base:
+        yield base, build_world(app.state.kizuna.hub())
 
 
 def collection(base: str, key: str, collection_id: str = SHARED_ID) -> Collection:
