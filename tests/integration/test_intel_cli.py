@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import yaml
 
 from clitools import kizuna
@@ -13,18 +12,6 @@ from inteltools import kev_catalog, kev_entry
 from kizuna.data.bundle import load_dataset
 from kizuna.intel.demo import ASSETS, demo_path
 from kizuna.scenarios import parse_scenario_text, run_scenario
-
-
-@pytest.fixture
-def demo(tmp_path, capsys, monkeypatch) -> dict:
-    """A fresh store with `kizuna intel demo` run: tokyo-cert's key is in KIZUNA_API_KEY."""
-    monkeypatch.setenv("KIZUNA_STORE", f"sqlite:///{tmp_path / 'k.db'}")
-    monkeypatch.delenv("KIZUNA_API_KEY", raising=False)
-    code, out, err = kizuna(capsys, "intel", "demo", "--json")
-    assert (code, err) == (0, "")
-    loaded = json.loads(out)
-    monkeypatch.setenv("KIZUNA_API_KEY", loaded["keys"]["tokyo-cert"])
-    return loaded
 
 
 def test_the_demo_seeds_partners_and_loads_synthetic_data_once(demo, capsys) -> None:

@@ -15,17 +15,6 @@ RED_IP = "203.0.113.200"
 
 
 @pytest.fixture
-def demo(tmp_path, capsys, monkeypatch) -> dict:
-    monkeypatch.setenv("KIZUNA_STORE", f"sqlite:///{tmp_path / 'k.db'}")
-    monkeypatch.delenv("KIZUNA_API_KEY", raising=False)
-    code, out, err = kizuna(capsys, "intel", "demo", "--json")
-    assert (code, err) == (0, "")
-    loaded = json.loads(out)
-    monkeypatch.setenv("KIZUNA_API_KEY", loaded["keys"]["tokyo-cert"])
-    return loaded
-
-
-@pytest.fixture
 def conn(tmp_path) -> Path:
     return zeek_tsv(tmp_path / "conn.log", CONN_FIELDS, [
         conn_row(86400 * 3, "10.0.0.5", GREEN_IP), conn_row(86400 * 3 + 5, "10.0.0.6", GREEN_IP),
