@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx
 import psycopg
+from machine import cpu_model
 from taxii_servers import (
     Server,
     kizuna_env,
@@ -325,14 +326,7 @@ def measure(label: str, driver: Driver, count: int, start: int, seed: int, resul
 
 
 def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model() or "?"
     return f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.machine()}"
 
 
