@@ -25,7 +25,6 @@ from statistics import NormalDist
 import dask
 import distributed
 import numpy as np
-from machine import cpu_model
 
 from kizuna.data.bundle import load_dataset
 from kizuna.scenarios import build_model, load_scenario, run_model
@@ -161,7 +160,14 @@ def run_loop(model: Model, seed: int, draws: int) -> tuple[np.ndarray, np.ndarra
 
 
 def _machine() -> str:
-    cpu = cpu_model() or platform.processor()
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
     return f"{cpu or 'unknown CPU'}, {os.cpu_count()} cores"
 
 
