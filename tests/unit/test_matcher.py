@@ -9,6 +9,7 @@ import pytest
 
 from kizuna.errors import InputError
 from kizuna.intel.matcher import build_lookup, plan_files, scan
+from kizuna.intel.matcher.run import _range_size
 from matchtools import CONN_FIELDS, T0, conn_row, counts, indicator, jsonl, run, zeek_tsv
 
 IP1 = indicator(1, "[ipv4-addr:value = '198.51.100.23']")
@@ -195,6 +196,7 @@ def test_revoked_and_non_stix_indicators_are_reported_not_dropped() -> None:
     ("[ipv4-addr:value ISSUBSET '128.0.0.0/1']", "127.255.255.255", False),
     ("[ipv4-addr:value = '198.51.100.0/24']", "198.51.100.200", True),  # a CIDR value
     ("[ipv4-addr:value = '198.51.100.7/32']", "198.51.100.7", True),
+    ("[ipv4-addr:value = '10.0.0.1']", "010.0.0.1", False),  # equality compares the text
     ("[ipv6-addr:value ISSUBSET '2001:db8::/32']", "2001:db8:ffff::1", True),
     ("[ipv6-addr:value ISSUBSET '2001:db8::/32']", "2001:db9::1", False),
     ("[ipv6-addr:value = '2001:db8::1']", "2001:0DB8:0:0::1", True),  # canonical form
@@ -207,6 +209,17 @@ def test_address_and_cidr_edges(tmp_path: Path, pattern: str, address: str,
     report = run([log], "zeek", [indicator(1, pattern)])
     assert not report.unsupported
     assert bool(report.matches) is matched
+
+
+@pytest.mark.parametrize(("size", "workers"), [(613 << 20, 2), (10 << 20, 2), (5 << 30, 3),
+                                               (100, 1)])
+def test_a_file_is_cut_into_a_multiple_of_the_workers_ranges(size: int, workers: int) -> None:
+    chunk = 48 << 20
+    per_range = _range_size(size, chunk, workers)
+    pieces = -(-size // per_range)
+    assert per_range <= chunk + 1
+    assert pieces % workers == 0  # no worker alone on the last range
+    assert pieces >= workers * 2
 
 
 def test_an_event_counts_from_valid_from_and_not_at_valid_until(tmp_path: Path) -> None:

@@ -103,7 +103,7 @@ def scan(plans: Sequence[FilePlan], lookup: Lookup, *, workers: int | None = Non
     workers_hint = max(1, workers or os.cpu_count() or 1)
     tasks: list[tuple[int, FilePlan, int, int]] = []
     for number, plan in enumerate(plans):
-        size = max(1 << 20, min(chunk_bytes, plan.size // (2 * workers_hint) + 1))
+        size = max(1 << 20, _range_size(plan.size, chunk_bytes, workers_hint))
         tasks.extend((number, narrow(plan, needed), start, end)
                      for start, end in ranges(plan, size))
     if scheduler is not None:
@@ -111,6 +111,14 @@ def scan(plans: Sequence[FilePlan], lookup: Lookup, *, workers: int | None = Non
     else:
         partials = _on_threads(lookup, tasks, workers, progress)
     return _report(plans, lookup, tasks, partials, time.perf_counter() - started)
+
+
+def _range_size(size: int, chunk_bytes: int, workers: int) -> int:
+    """Bytes per range: at most ``chunk_bytes``, and a multiple of ``workers`` ranges (at
+    least two each), so that no worker is left alone with the last range while the others
+    wait — with 13 ranges on 2 threads the last round ran on one core."""
+    rounds = max(2, -(-size // (chunk_bytes * workers)))
+    return -(-size // (rounds * workers)) + 1
 
 
 def _on_threads(lookup: Lookup, tasks: Sequence[tuple[int, FilePlan, int, int]],

@@ -23,6 +23,7 @@ from kizuna.intel.matcher.compile import FOLDED, IP, PORT, Atom, IpTable, Lookup
 from kizuna.intel.matcher.readers import MAX_BAD_EXAMPLES, Block, FilePlan, read_range
 
 EMPTY = np.zeros(0, dtype=np.int64)
+IP_COLUMNS = frozenset({"src_ip", "dst_ip"})
 
 
 @dataclass
@@ -84,7 +85,7 @@ def _fold(column: str, values: pa.Array, ipv6: bool = True) -> pa.Array:
         values = pc.utf8_lower(values)
         if column == "domain":
             values = pc.utf8_rtrim(values, characters=".")
-    elif column in ("src_ip", "dst_ip") and ipv6:
+    elif column in IP_COLUMNS and ipv6:
         values = _canonical_ipv6(values)
     return values
 
@@ -178,6 +179,33 @@ def _v6_range_hits(table: IpTable, values: pa.Array) -> tuple[np.ndarray, np.nda
     return np.asarray(rows, dtype=np.int64), np.asarray(ents, dtype=np.int64)
 
 
+def _text_hits(column: str, values: pa.Array, keys: pa.Array, offsets: np.ndarray,
+               ents: np.ndarray, ipv6: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(row, entry) of the values equal to a key, after folding them as the keys were.
+
+    Values compared as they are (IPv4 addresses, URLs) are looked up row by row in one pass:
+    Arrow builds the key set once per call, and encoding the block first would hash every
+    row anyway. Values that need folding (lower-casing, IPv6 canonical form) are folded once
+    per distinct value and spread back through the dictionary codes.
+    """
+    if not pa.types.is_dictionary(values.type) and column not in FOLDED and not (
+            ipv6 and column in IP_COLUMNS):
+        if values.type != pa.string():
+            values = values.cast(pa.string())
+        pos = pc.index_in(values, value_set=keys)
+        pos_np = np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False),
+                            dtype=np.int64)
+        found = np.flatnonzero(pos_np >= 0)
+        return _expand(found, pos_np[found], np.diff(offsets), ents)
+    distinct, codes = _dictionary(values)  # fold and look each distinct value up once
+    pos = pc.index_in(_fold(column, distinct, ipv6), value_set=keys)
+    pos_np = np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    found = np.flatnonzero(pos_np >= 0)
+    hit_u, hit_e = _expand(found, pos_np[found], np.diff(offsets), ents)
+    codes = np.where(codes < 0, len(distinct), codes)
+    return _spread(codes, len(distinct), hit_u, hit_e)
+
+
 def _candidates(lookup: Lookup, block: Block) -> tuple[np.ndarray, np.ndarray]:
     rows: list[np.ndarray] = []
     entries: list[np.ndarray] = []
@@ -185,14 +213,7 @@ def _candidates(lookup: Lookup, block: Block) -> tuple[np.ndarray, np.ndarray]:
         values = block.columns.get(column)
         if values is None:
             continue
-        distinct, codes = _dictionary(values)  # look each distinct value up once
-        pos = pc.index_in(_fold(column, distinct, column in lookup.ipv6_text), value_set=keys)
-        pos_np = np.asarray(pc.fill_null(pos, -1).to_numpy(zero_copy_only=False),
-                            dtype=np.int64)
-        found = np.flatnonzero(pos_np >= 0)
-        hit_u, hit_e = _expand(found, pos_np[found], np.diff(offsets), ents)
-        codes = np.where(codes < 0, len(distinct), codes)
-        r, e = _spread(codes, len(distinct), hit_u, hit_e)
+        r, e = _text_hits(column, values, keys, offsets, ents, column in lookup.ipv6_text)
         rows.append(r)
         entries.append(e)
     for column, table in lookup.ips.items():
