@@ -78,6 +78,7 @@ class Organisation:
     title: str
     created: str  # STIX timestamp
     demo: bool = False
+    remote: bool = False  # an organisation of another node, known here by its identity there
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class ObjectAccess:
     producer: str  # organisation name
     tlp: Tlp
     recipients: frozenset[str] = frozenset()  # organisations named by the producer
+    origin: str = ""  # the peer node it was received from ("" when posted here)
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ class HubService(Protocol):
     # -- identity and credentials
     def authenticate(self, secret: str | None) -> Actor: ...
     def add_org(self, actor: Actor, name: str, *, title: str | None = None,
-                demo: bool = False) -> Organisation: ...
+                demo: bool = False, identity_id: str | None = None) -> Organisation: ...
     def orgs(self, actor: Actor) -> list[Organisation]: ...
     def create_key(self, actor: Actor, org: str, *,
                    demo: bool = False) -> tuple[str, KeyInfo]: ...

@@ -15,12 +15,17 @@ The flow for one envelope (docs/hub.md, "Ingest"):
    another organisation produced is refused;
 6. ``put_many`` of the accepted objects, the new marking definitions, the status resource
    and the audit entry; they commit together.
+
+Objects a peer node relays (``relay=Relayed(...)``, docs/federation.md) name their producer
+per object instead of taking the posting organisation; the producer rule is the same, except
+that a version already stored unchanged is a success whoever relays it (a copy that came by
+another route), and an object without a TLP marking keeps the level its origin gave it.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +58,27 @@ class _Outcome:
         self.failures.append({"id": object_id or "", "version": version or "", "message": reason})
 
 
+@dataclass(frozen=True)
+class Claim:
+    """Who produced one relayed object (an organisation of this hub), and the TLP level its
+    origin gave it when it carries no TLP marking (None: this collection's default)."""
+
+    producer: str
+    tlp: int | None = None
+
+
+@dataclass(frozen=True)
+class Relayed:
+    """An envelope relayed by a peer node: ``claims`` per object (a string is the reason the
+    claim is refused); ``origin`` the peer, stored as the ``origin`` attribute;
+    ``on_commit(tx, stored, failures)`` runs inside the write transaction with the number of
+    versions stored and the status's failures."""
+
+    origin: str
+    claims: Sequence[Claim | str]
+    on_commit: Callable[[Transaction, int, list[dict[str, str]]], None] | None = None
+
+
 def objects_of(envelope: Mapping[str, Any]) -> list[Any]:
     if not isinstance(envelope, Mapping):
         raise InputError("the request body must be a TAXII envelope (a JSON object)")
@@ -68,16 +94,23 @@ def ingest(
     collection: Collection,
     envelope: Mapping[str, Any],
     request_timestamp: str,
+    *,
+    relay: Relayed | None = None,
 ) -> dict[str, Any]:
     """Store an envelope's valid objects and return the (stored) status resource."""
     objects = objects_of(envelope)
     assert actor.org is not None
+    if relay is not None and len(relay.claims) != len(objects):
+        raise InputError("a relayed envelope needs one producer claim per object",
+                         field="x_kizuna_relay")
     results = [check_object(item) for item in objects]
     namespace = namespace_of(collection)
     with store.transaction() as tx:
-        outcome = _plan(tx, actor.org, collection, results)
+        outcome = _plan(tx, actor.org, collection, results, relay)
         status = _status(request_timestamp, len(objects), outcome)
         _commit(tx, namespace, actor, collection, outcome, status, request_timestamp)
+        if relay is not None and relay.on_commit is not None:
+            relay.on_commit(tx, len(outcome.records), outcome.failures)
     return status
 
 
@@ -126,24 +159,31 @@ def _commit(
     tx.put_many(AUDIT, [entry])
 
 
-def _plan(tx: Transaction, org: str, collection: Collection,
-          results: Sequence[Checked | Rejected]) -> _Outcome:
+def _plan(tx: Transaction, poster: str, collection: Collection,
+          results: Sequence[Checked | Rejected], relay: Relayed | None = None) -> _Outcome:
     outcome = _Outcome()
     checked: list[Checked] = []
-    for result in results:
+    claims: list[Claim | str | None] = []
+    for index, result in enumerate(results):
         if isinstance(result, Rejected):
             outcome.fail(result.id, result.version, result.reason)
         else:
             checked.append(result)
+            claims.append(None if relay is None else relay.claims[index])
     resolver = _Resolver(tx, checked)
     existing = _existing(tx, namespace_of(collection), [item.id for item in checked])
     seen: dict[tuple[str, str], Mapping[str, Any]] = {}
-    for item in checked:
+    for item, claim in zip(checked, claims, strict=True):
         shown = _shown_version(item)
         if item.id in TLP_LEVEL_OF and official_marking(item.id) == dict(item.obj):
             outcome.successes.append({"id": item.id, "version": shown})  # preloaded already
             continue
-        reason = resolver.marking_problem(item) or _version_problem(item, org, existing, seen)
+        if isinstance(claim, str):
+            outcome.fail(item.id, shown, claim)
+            continue
+        org = poster if claim is None else claim.producer
+        reason = resolver.marking_problem(item) or _version_problem(
+            item, org, existing, seen, relayed=relay is not None)
         if reason == "":
             outcome.successes.append({"id": item.id, "version": shown})
             continue
@@ -154,21 +194,32 @@ def _plan(tx: Transaction, org: str, collection: Collection,
         if isinstance(recipients, str):
             outcome.fail(item.id, shown, recipients)
             continue
-        level = level_of(item.marking_refs)
-        tlp = int(collection.default_tlp) if level is None else level
-        attrs = {
-            "type": item.type,
-            "spec_version": item.spec_version,
-            "tlp": str(tlp),
-            "producer": org,
-        }
-        if recipients:
-            attrs["recipients"] = recipients_attr(recipients)
+        attrs = _attrs(item, org, collection, recipients, claim, relay)
         outcome.records.append(Record(item.id, item.obj, item.version, attrs))
         outcome.successes.append({"id": item.id, "version": shown})
         if item.type == "marking-definition" and item.id not in TLP_LEVEL_OF:
             outcome.markings[item.id] = {"tlp": None, "org": org}
     return outcome
+
+
+def _attrs(item: Checked, org: str, collection: Collection, recipients: list[str],
+           claim: Claim | None, relay: Relayed | None) -> dict[str, str]:
+    """The stored attributes access control reads (never the document)."""
+    level = level_of(item.marking_refs)
+    if level is None and claim is not None and claim.tlp is not None:
+        level = claim.tlp  # the level its origin gave it: a node never re-marks
+    tlp = int(collection.default_tlp) if level is None else level
+    attrs = {
+        "type": item.type,
+        "spec_version": item.spec_version,
+        "tlp": str(tlp),
+        "producer": org,
+    }
+    if recipients:
+        attrs["recipients"] = recipients_attr(recipients)
+    if relay is not None:
+        attrs["origin"] = relay.origin
+    return attrs
 
 
 def _shown_version(item: Checked) -> str:
@@ -185,10 +236,16 @@ def _version_problem(
     org: str,
     existing: Mapping[str, tuple[str, dict[str, str]]],
     seen: dict[tuple[str, str], Mapping[str, Any]],
+    *,
+    relayed: bool = False,
 ) -> str | None:
-    """None: store it; "": already stored (idempotent success); otherwise the reason."""
+    """None: store it; "": already stored (idempotent success); otherwise the reason.
+
+    ``relayed``: a version stored unchanged is a success whoever relays it."""
     stored = existing.get(item.id)
     if stored is not None and stored[0] != org:
+        if relayed and stored[1].get(item.version) == _canonical(item.obj):
+            return ""
         return (
             "this object was produced by another organisation; only its producer may add versions"
         )

@@ -115,7 +115,8 @@ def _next_chunk(remaining: int, visible: int, examined: int) -> int:
 
 def _visible(view: ReadView, record: StoredRecord) -> bool:
     attrs = record.attrs
-    return view.sees(attrs.get("tlp", "4"), attrs.get("producer", ""), attrs.get("recipients", ""))
+    return view.sees(attrs.get("tlp", "4"), attrs.get("producer", ""), attrs.get("recipients", ""),
+                     attrs.get("origin", "") if view.peer else "")
 
 
 def version_filter(

@@ -61,6 +61,17 @@ def check_slug(value: object, what: str) -> str:
     return value
 
 
+def check_identity(value: object) -> str:
+    """A STIX identity id, ``identity--<uuid>`` (lower-case)."""
+    text = value.lower() if isinstance(value, str) else ""
+    if not text.startswith("identity--") or not _UUID.match(text.removeprefix("identity--")):
+        raise InputError(f"{value!r} is not a STIX identity id",
+                         hint="identity ids look like identity--<uuid>; copy the one "
+                              "`kizuna hub org list` shows on the organisation's own node",
+                         field="identity")
+    return text
+
+
 def check_uuid(value: object, what: str = "collection id") -> str:
     if not isinstance(value, str) or not _UUID.match(value.lower()):
         raise InputError(f"the {what} {value!r} is not a UUID", field=what)
@@ -127,6 +138,7 @@ def org_from_json(value: dict[str, Any]) -> Organisation:
         title=value["title"],
         created=value["created"],
         demo=bool(value.get("demo", False)),
+        remote=bool(value.get("remote", False)),
     )
 
 

@@ -38,6 +38,8 @@ from kizuna.hub.contract import (
     Tlp,
 )
 from kizuna.hub.deletes import delete_versions
+from kizuna.hub.federation.peers import peer_policy
+from kizuna.hub.federation.relay import is_sync_query, relay_in, serve
 from kizuna.hub.ingest import ingest
 from kizuna.hub.paging import (
     MEDIA_TYPE_STIX,
@@ -177,14 +179,25 @@ class Hub:
         return Actor(org=value["org"], key_id=key_id)
 
     def add_org(
-        self, actor: Actor, name: str, *, title: str | None = None, demo: bool = False
+        self, actor: Actor, name: str, *, title: str | None = None, demo: bool = False,
+        identity_id: str | None = None,
     ) -> Organisation:
+        """Add an organisation. ``identity_id``: an organisation of another node, known here by
+        the STIX identity it has there (docs/federation.md), so its objects and the recipients
+        naming it mean the same organisation on every node."""
         self._admin(actor, f"org:{name}")
         name = reg.check_slug(name, "organisation")
         if self.store.kv_get(reg.ORGS, name) is not None:
             raise ConflictError(f"the organisation {name!r} already exists", field="org")
         identity = self._identity(title or name, "organization")
-        org = Organisation(name, identity["id"], title or name, identity["created"], demo)
+        if identity_id is not None:
+            identity["id"] = reg.check_identity(identity_id)
+            known = self.store.kv_get(reg.IDENTITY_ORGS, identity["id"])
+            if known is not None:
+                raise ConflictError(f"the identity {identity['id']} is already the "
+                                    f"organisation {known!r}", field="identity")
+        org = Organisation(name, identity["id"], title or name, identity["created"], demo,
+                           remote=identity_id is not None)
         self._write_config(
             actor,
             "org.add",
@@ -443,6 +456,9 @@ class Hub:
         self, actor: Actor, root: str, collection_id: str, envelope: Mapping[str, Any]
     ) -> dict[str, Any]:
         collection = self._collection(actor, root, collection_id, "write")
+        peer = peer_policy(self.store, actor.org)
+        if peer is not None:  # a peer node relays: docs/federation.md
+            return relay_in(self.store, actor, peer, collection, envelope, self._stamp())
         return ingest(self.store, actor, collection, envelope, self._stamp())
 
     def _read_request(
@@ -456,7 +472,7 @@ class Hub:
     ) -> ReadRequest:
         collection = self._collection(actor, root, collection_id, "read")
         group = reg.load_group(self.store, collection.sharing_group)
-        view = read_view(actor, collection, group)
+        view = read_view(actor, collection, group, peer_policy(self.store, actor.org))
         assert view is not None  # _collection checked the read right
         if query.added_after:
             parse_timestamp(query.added_after, "added_after")
@@ -476,6 +492,8 @@ class Hub:
         """An objects envelope; ``raw=True`` gives each object as its stored JSON text (a
         ``str``) so an HTTP edge can splice the texts into its response unparsed."""
         request = self._read_request(actor, root, collection_id, "objects", query)
+        if request.view.peer and is_sync_query(query):  # a peer node's sync
+            return serve(self.store, replace(request, raw=raw), self._stamp())
         return objects_page(self.store, replace(request, raw=raw))
 
     def get_object(
