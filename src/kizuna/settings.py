@@ -89,6 +89,17 @@ class Settings:
                        "false requires a hub API key (Bearer, or Basic with the key as "
                        "password)"),
     )
+    peer_sync: bool = dataclasses.field(
+        default=True,
+        metadata=_meta("kizuna serve syncs with the hub's peers (kizuna hub peer add) in the "
+                       "background; false leaves it to kizuna hub sync"),
+    )
+    peer_sync_interval: float = dataclasses.field(
+        default=2.0,
+        metadata=_meta("Seconds between the background syncs with the peers (each sync pulls "
+                       "and pushes everything new before the next wait)", low=0.1,
+                       high=86_400.0),
+    )
     taxii_max_content_length: int = dataclasses.field(
         default=10 * 1024 * 1024,
         metadata=_meta("Largest TAXII request body (bytes) the server reads; a bigger "

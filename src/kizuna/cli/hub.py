@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kizuna.cli.context import CliState, StoreOption
+from kizuna.cli.hub_peer import peer_app, sync_command
 from kizuna.cli.output import console, print_json, table
 from kizuna.errors import UsageError
 from kizuna.hub.contract import Actor, Tlp
@@ -41,6 +42,8 @@ app.add_typer(key_app, name="key")
 app.add_typer(group_app, name="group")
 app.add_typer(root_app, name="root")
 app.add_typer(collection_app, name="collection")
+app.add_typer(peer_app, name="peer")
+app.command("sync")(sync_command)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
 Title = Annotated[str | None, typer.Option(help="Human-readable title")]
@@ -104,10 +107,14 @@ def show(rows: Sequence[dict[str, Any]], title: str, columns: Sequence[str]) -> 
 
 @org_app.command("add")
 def org_add(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Slug, e.g. tokyo-cert")],
-            title: Title = None, store: StoreOption = None, as_json: JsonFlag = False) -> None:
+            title: Title = None,
+            identity: Annotated[str | None, typer.Option(
+                help="An organisation of another node: the identity id it has there "
+                     "(kizuna hub org list on that node), for federation")] = None,
+            store: StoreOption = None, as_json: JsonFlag = False) -> None:
     """Add a partner organisation (with its STIX identity as producer)."""
     with open_hub(ctx, store) as hub:
-        org = record(hub.add_org(ADMIN, name, title=title))
+        org = record(hub.add_org(ADMIN, name, title=title, identity_id=identity))
     if as_json:
         print_json(org)
         return
@@ -122,7 +129,8 @@ def org_list(ctx: typer.Context, store: StoreOption = None, as_json: JsonFlag = 
     if as_json:
         print_json(rows)
         return
-    show(rows, f"{len(rows)} organisations", ["name", "title", "identity_id", "created", "demo"])
+    show(rows, f"{len(rows)} organisations",
+         ["name", "title", "identity_id", "created", "demo", "remote"])
 
 
 # --------------------------------------------------------------------------- keys

@@ -29,6 +29,7 @@ from kizuna.web.gate import mineral_reader
 from kizuna.web.handlers import install_handlers
 from kizuna.web.intel_page import intel_router
 from kizuna.web.pages import pages_router
+from kizuna.web.peers_page import peer_sync, peers_router
 from kizuna.web.scenario_page import scenario_router
 from kizuna.web.sightings_page import sightings_router
 from kizuna.web.taxii import install_taxii_handlers, taxii_router
@@ -51,6 +52,7 @@ NAV = (
     ("exposure", "Products", "/exposure"),
     ("intel", "Threat intel", "/intel"),
     ("scenarios", "Scenarios", "/scenarios"),
+    ("federation", "Federation", "/federation"),
     ("api", "API", "/docs"),
 )
 
@@ -76,7 +78,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await anyio.to_thread.run_sync(context.open_store)
     try:
         await anyio.to_thread.run_sync(context.dataset)
-        yield
+        async with peer_sync(context):  # the background sync with the hub's peers
+            yield
     finally:
         await anyio.to_thread.run_sync(context.close_store)
 
@@ -156,6 +159,7 @@ def create_app(
     app.include_router(scenario_router(templates), dependencies=private)
     app.include_router(intel_router(templates))  # its own login: the hub's API key
     app.include_router(sightings_router(templates))  # the same login
+    app.include_router(peers_router(templates))  # the same login
     app.include_router(vendor_router())
     _docs_routes(app)
     app.mount(

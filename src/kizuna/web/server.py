@@ -8,6 +8,7 @@ printed only once uvicorn is serving on the bound socket.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import socket
 from typing import Any
@@ -127,6 +128,7 @@ def get_once(settings: Settings, path: str) -> tuple[int, str]:
     """
     from kizuna.web.client import WebClient  # noqa: PLC0415 - needs httpx, only for --get
 
-    with WebClient(create_app(settings)) as client:
+    one_shot = dataclasses.replace(settings, peer_sync=False)  # no background sync for one GET
+    with WebClient(create_app(one_shot)) as client:
         response = client.get(path if path.startswith("/") else "/" + path)
     return response.status_code, response.text

@@ -17,10 +17,13 @@ the same time never lose each other's counts. Counters:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kizuna.hub.registry import KvReader
 from kizuna.store import Store, Transaction
+
+if TYPE_CHECKING:
+    from kizuna.hub.federation.peers import Peer
 
 PEER_STATE = "hub:peer-state"
 KEEP = 20  # errors and refusals kept per peer
@@ -92,3 +95,29 @@ def add_error(state: State, at: str, reason: str, kind: str, where: str = "") ->
     state["last_error"] = error
     state["errors"].append(error)
     del state["errors"][:-KEEP]
+
+
+def status_row(peer: Peer, state: Mapping[str, Any], keys: set[str] | None = None
+               ) -> dict[str, Any]:
+    """One peer's configuration and status as plain data (the CLI and the page share it)."""
+    maps = []
+    for mapped in peer.maps:
+        if keys is not None and mapped.key not in keys:
+            continue
+        cursor = state.get("maps", {}).get(mapped.key, {})
+        maps.append({"local": mapped.key, "remote": mapped.remote,
+                     "pull_cursor": cursor.get("pull_after"),
+                     "push_cursor": cursor.get("push_after")})
+    withheld = dict(state.get("withheld", {}))
+    return {
+        "name": peer.name, "org": peer.org, "url": peer.url, "direction": peer.direction,
+        "allow": peer.to_json()["allow"],
+        "maps": maps,
+        "last_sync": state.get("last_sync"), "last_success": state.get("last_success"),
+        "last_served": state.get("last_served"),
+        "in": state.get("in", 0), "out": state.get("out", 0),
+        "withheld": withheld, "withheld_total": sum(withheld.values()),
+        "refused_in": state.get("refused_in", 0), "refused_out": state.get("refused_out", 0),
+        "last_error": state.get("last_error"), "errors": list(state.get("errors", [])),
+        "refusals": list(state.get("refusals", [])),
+    }  # fmt: skip

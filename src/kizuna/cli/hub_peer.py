@@ -1,0 +1,184 @@
+"""``kizuna hub peer add|list|remove|status`` and ``kizuna hub sync``: federation of hubs.
+
+The local administrator configures peers (docs/federation.md); keys are given only by
+reference (``env:VAR`` or ``file:PATH``) and read when a sync runs. Bad input is one line
+naming the option and exit 1, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from kizuna.cli.context import CliState, StoreOption
+from kizuna.cli.output import console, print_json, table
+from kizuna.hub.contract import Actor
+
+if TYPE_CHECKING:
+    from kizuna.hub.service import Hub
+
+ADMIN = Actor(org=None, admin=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
+
+peer_app = typer.Typer(help="Peer hubs this node syncs with over TAXII 2.1 (federation).",
+                       no_args_is_help=True)
+
+
+@contextmanager
+def _hub(ctx: typer.Context, store: str | None) -> Iterator[Hub]:
+    from kizuna.hub.service import Hub
+
+    state: CliState = ctx.obj
+    settings = state.settings(store=store)
+    with state.store(store) as opened:
+        yield Hub(opened, node_name=settings.node_name)
+
+
+@peer_app.command("add")
+def peer_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The peer's name here, e.g. london")],
+    url: Annotated[str, typer.Option(help="The peer's TAXII API root, e.g. "
+                                     "http://london.example:8000/taxii2/pact/")],
+    key_ref: Annotated[str, typer.Option("--key-ref", help="Where the key the peer issued to "
+                                         "this node is: env:VAR or file:PATH (never the key)")],
+    maps: Annotated[list[str], typer.Option("--map", help="LOCAL=REMOTE collection ids "
+                                            "(LOCAL may be ROOT/ID); repeat for more")],
+    org: Annotated[str | None, typer.Option(help="The organisation of this hub that stands "
+                                            "for the peer (default: NAME)")] = None,
+    direction: Annotated[str, typer.Option(help="pull (fetch from the peer), push (send to "
+                                           "it) or both")] = "pull",
+    allow: Annotated[str, typer.Option(help="Levels the peer may receive: a subset of "
+                                       "clear,green,amber (AMBER+STRICT and RED go only to "
+                                       "named recipients)")] = "clear,green,amber",
+    store: StoreOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a peer hub; nothing is contacted until a sync."""
+    from kizuna.hub.federation.peers import add_peer
+
+    with _hub(ctx, store) as hub:
+        peer = add_peer(hub.store, ADMIN, name=name, url=url, key_ref=key_ref, maps=maps,
+                        org=org, direction=direction, allow=allow)
+    data = peer.to_json()
+    if as_json:
+        print_json(data)
+    else:
+        console().print(
+            f"peer {peer.name} added: {peer.direction} with {peer.url} for "
+            f"{len(peer.maps)} collection{'s' if len(peer.maps) != 1 else ''}, as "
+            f"{peer.org}; allowed {', '.join(data['allow'])}", markup=False, highlight=False)
+    _note_missing_key(peer.key_ref)
+
+
+def _note_missing_key(ref: str) -> None:
+    kind, _, value = ref.partition(":")
+    if kind == "env" and not os.environ.get(value):
+        sys.stderr.write(f"note: {value} is not set in this shell; set it where "
+                         "`kizuna serve` or `kizuna hub sync` runs\n")
+    elif kind == "file" and not os.path.exists(value):
+        sys.stderr.write(f"note: {value} does not exist yet; create it where the sync runs\n")
+
+
+@peer_app.command("list")
+def peer_list(ctx: typer.Context, store: StoreOption = None, as_json: JsonFlag = False) -> None:
+    """Every peer with its URL, key reference, organisation and collections."""
+    from kizuna.hub.federation.peers import list_peers
+
+    with _hub(ctx, store) as hub:
+        rows = [peer.to_json() for peer in list_peers(hub.store)]
+    if as_json:
+        print_json(rows)
+        return
+    cells = [[row["name"], row["org"], row["url"], row["key_ref"], row["direction"],
+              ",".join(row["allow"]),
+              " ".join(f"{m['root']}/{m['local']}={m['remote']}" for m in row["maps"])]
+             for row in rows]
+    console().print(table(f"{len(rows)} peers", ["name", "org", "url", "key_ref", "direction",
+                                                 "allow", "maps"], cells))
+
+
+@peer_app.command("remove")
+def peer_remove(ctx: typer.Context,
+                name: Annotated[str, typer.Argument(help="The peer's name")],
+                store: StoreOption = None, as_json: JsonFlag = False) -> None:
+    """Forget a peer and its cursors (what it brought stays)."""
+    from kizuna.hub.federation.peers import remove_peer
+
+    with _hub(ctx, store) as hub:
+        peer = remove_peer(hub.store, ADMIN, name)
+    if as_json:
+        print_json(peer.to_json())
+        return
+    console().print(f"peer {peer.name} removed", markup=False, highlight=False)
+
+
+@peer_app.command("status")
+def peer_status(ctx: typer.Context,
+                name: Annotated[str | None, typer.Argument(help="Only this peer")] = None,
+                store: StoreOption = None, as_json: JsonFlag = False) -> None:
+    """Per peer: last sync, cursors, objects in and out, withheld by marking, errors."""
+    from kizuna.hub.federation import state as peer_state
+    from kizuna.hub.federation.peers import list_peers, load_peer
+
+    with _hub(ctx, store) as hub:
+        peers = [load_peer(hub.store, name)] if name else list_peers(hub.store)
+        rows = [peer_state.status_row(p, peer_state.load(hub.store, p.name)) for p in peers]
+    if as_json:
+        print_json(rows)
+        return
+    _print_status(rows)
+
+
+def _print_status(rows: list[dict[str, Any]]) -> None:
+    out = console()
+    cells = [[row["name"], row["direction"], row["last_sync"] or "never",
+              f"{row['in']:,}", f"{row['out']:,}",
+              "; ".join(f"{k} {v:,}" for k, v in sorted(row["withheld"].items())) or "none",
+              f"{row['refused_in']} in / {row['refused_out']} out",
+              row["last_error"]["reason"] if row["last_error"] else "none"] for row in rows]
+    out.print(table(f"{len(rows)} peers", ["peer", "direction", "last sync", "in", "out",
+                                           "withheld by marking", "refused", "last error"],
+                    cells))
+    for row in rows:
+        for mapped in row["maps"]:
+            out.print(f"{row['name']} {mapped['local']} = {mapped['remote']}: pull cursor "
+                      f"{mapped['pull_cursor'] or 'start'}, push cursor "
+                      f"{mapped['push_cursor'] or 'start'}", markup=False, highlight=False)
+        if row["refusals"]:
+            last = row["refusals"][-1]
+            out.print(f"{row['name']} last refused object ({last['direction']}): {last['id']} "
+                      f"{last['reason']}", markup=False, highlight=False)
+
+
+def sync_command(
+    ctx: typer.Context,
+    peer: Annotated[list[str] | None, typer.Option(help="Only this peer (repeatable)")] = None,
+    store: StoreOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Sync with the peers now: pull and push what is new since the saved cursors."""
+    from kizuna.hub.federation.sync import sync_all
+
+    with _hub(ctx, store) as hub:
+        results = sync_all(hub, peer or None)
+    if as_json:
+        print_json([result.to_json() for result in results])
+    else:
+        out = console()
+        for result in results:
+            line = (f"{result.peer}: received {result.received:,} (refused {result.refused:,}), "
+                    f"sent {result.sent:,} (refused by the peer {result.rejected:,}), withheld "
+                    f"{result.withheld:,} by marking, {result.seconds:.1f} s")
+            out.print(line + (" - ok" if result.ok else " - FAILED"), markup=False,
+                      highlight=False)
+    failed = [result for result in results if not result.ok]
+    for result in failed:
+        sys.stderr.write(f"error: peer {result.peer}: {'; '.join(result.errors)}\n")
+    if failed:
+        raise typer.Exit(1)
