@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "kizuna"
-CORE = ("model", "minerals", "scenarios", "sourcing", "intel", "hub", "data")
+CORE = ("model", "minerals", "scenarios", "sourcing", "intel", "hub", "data", "partners")
 EDGES = ("kizuna.cli", "kizuna.web")
 DRIVERS = ("sqlite3", "psycopg", "psycopg_pool", "sqlalchemy", "asyncpg")
 
