@@ -21,6 +21,7 @@ from kizuna.cli import groups as groups_commands
 from kizuna.cli import hub as hub_commands
 from kizuna.cli import intel as intel_commands
 from kizuna.cli import minerals as minerals_commands
+from kizuna.cli import partners as partners_commands
 from kizuna.cli import scenario as scenario_commands
 from kizuna.cli import source as source_commands
 from kizuna.cli.context import CliState, StoreOption
@@ -45,6 +46,7 @@ app.add_typer(source_commands.app, name="source")
 app.command("exposure")(exposure_commands.exposure_command)
 app.command("comply")(exposure_commands.comply_command)
 app.command("products")(exposure_commands.products_command)
+app.command("partners")(partners_commands.partners_command)
 
 
 @app.callback()
