@@ -29,6 +29,7 @@ from kizuna.web.gate import mineral_reader
 from kizuna.web.handlers import install_handlers
 from kizuna.web.intel_page import intel_router
 from kizuna.web.pages import pages_router
+from kizuna.web.partners_page import partners_router
 from kizuna.web.peers_page import peer_sync, peers_router
 from kizuna.web.scenario_page import scenario_router
 from kizuna.web.sightings_page import sightings_router
@@ -50,6 +51,7 @@ NAV = (
     ("overview", "Overview", "/"),
     ("minerals", "Minerals", "/minerals"),
     ("exposure", "Products", "/exposure"),
+    ("partners", "Partners", "/partners"),
     ("intel", "Threat intel", "/intel"),
     ("scenarios", "Scenarios", "/scenarios"),
     ("federation", "Federation", "/federation"),
@@ -156,6 +158,7 @@ def create_app(
     app.include_router(taxii_router())
     app.include_router(pages_router(templates), dependencies=private)
     app.include_router(exposure_router(templates), dependencies=private)
+    app.include_router(partners_router(templates), dependencies=private)
     app.include_router(scenario_router(templates), dependencies=private)
     app.include_router(intel_router(templates))  # its own login: the hub's API key
     app.include_router(sightings_router(templates))  # the same login
