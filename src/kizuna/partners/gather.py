@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from kizuna.data.bundle import Dataset
     from kizuna.model import CountryGroup
 
-GROUPS_SOURCE = "groups"
-"""Alignment cites the country groups (groups.yaml, or the user's edit in the store)."""
+GROUPS_SOURCE = "group:"
+"""Alignment cites each country group as ``group:ID`` (groups.yaml, or the user's edit)."""
 STATUSES = ("data", "zero", "missing", "default", "unbounded")
 SCALES = {"kg": 1e-3, "t": 1.0, "kt": 1e3, "Mt": 1e6}
 """Unit prefixes of the supply table, in tonnes (the rest of the unit is the basis)."""
@@ -269,7 +269,7 @@ def _governance(ds: Dataset, countries: Sequence[str], wgi_missing: float) -> li
 def _alignment(countries: Sequence[str], partners: Sequence[CountryGroup]) -> list[Raw]:
     unit = f"of {len(partners)} partner groups"
     # every membership list checked is cited, so "member of none" has its sources too
-    sources = tuple(Source(GROUPS_SOURCE, f"{group.name} ({group.id}): "
+    sources = tuple(Source(f"{GROUPS_SOURCE}{group.id}", f"{group.name}: "
                            f"{group.source or 'no source recorded'}", None)
                     for group in partners)
     out = []
