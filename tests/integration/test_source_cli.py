@@ -1,12 +1,22 @@
-"""``kizuna source plan``: JSON contract and exit codes."""
+"""``kizuna source plan``: JSON contract, exit codes, years, CVaR, suppliers, report."""
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 from clitools import kizuna
+
+PLAN_KEYS = {"mineral", "stage", "iso3", "tonnes", "cost"}
+PATH_KEYS = {"mineral", "mine_iso3", "refine_iso3", "tonnes"}
+SUPPLIERS = """supplier,mineral,stage,country,capacity_t,premium,owner,min_order_t,start_year
+Nordic Cobalt,cobalt,refining,FIN,2,0.05,FIN,0.5,
+Maple Anode,graphite,refining,CAN,30,0.0,CHN,,
+Prairie Anode,graphite,refining,CAN,40,0.15,CAN,,2028
+"""
 
 
 def test_plan_json_has_the_contract_fields_and_meets_demand(
@@ -15,30 +25,122 @@ def test_plan_json_has_the_contract_fields_and_meets_demand(
                           "eu-crma", "--json")
     assert code == 0
     doc = json.loads(out)
+    assert {"status", "cost", "plan", "paths", "frontier", "violations"} <= set(doc)
+    assert "years" not in doc
     assert doc["status"] == "optimal" and doc["cost"] > 0 and doc["violations"] == []
-    assert set(doc["plan"][0]) >= {"mineral", "stage", "iso3", "tonnes", "cost"}
-    assert set(doc["paths"][0]) >= {"mineral", "mine_iso3", "refine_iso3", "tonnes"}
+    assert all(set(row) >= PLAN_KEYS for row in doc["plan"])
+    assert all(set(row) >= PATH_KEYS for row in doc["paths"])
+    keys = [(r["mineral"], r["stage"], r["iso3"]) for r in doc["plan"]]
+    assert len(keys) == len(set(keys))  # one row per mineral, stage and country
     cobalt = sum(p["tonnes"] for p in doc["paths"] if p["mineral"] == "cobalt")
     assert cobalt == pytest.approx(0.076 * 75)
+    assert sum(r["cost"] for r in doc["plan"]) == pytest.approx(doc["cost"])
 
 
 def test_infeasible_plan_exits_3_with_one_line_per_conflict(
         capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = kizuna(capsys, "source", "plan", "nmc811", "--volume", "5e7", "--rules",
-                          "eu-crma")
+    code, out, err = kizuna(capsys, "source", "plan", "nmc811", "--volume", "5e7", "--rules",
+                            "eu-crma", "--json")
     assert code == 3
-    assert "infeasible: graphite refining: partner capacity" in err
+    assert json.loads(out)["status"] == "infeasible"
+    assert re.search(r"infeasible: graphite refining: partner capacity [\d.]+ kt < demand "
+                     r"[\d.]+ kt under crma-65", err)
     assert "Traceback" not in err
 
 
-def test_unknown_product_is_one_line_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = kizuna(capsys, "source", "plan", "no-such-product")
-    assert code == 1 and len(err.strip().splitlines()) <= 2 and "Traceback" not in err
+def test_a_time_limit_exits_4_and_is_not_called_infeasible(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = kizuna(capsys, "source", "plan", "nmc811", "--volume", "75000",
+                            "--rules", "eu-crma", "--time-limit", "1e-9", "--json")
+    assert code == 4
+    assert json.loads(out)["status"] == "time_limit"
+    assert err.startswith("time_limit: HiGHS stopped at the time limit")
+    assert "infeasible:" not in err
 
 
-def test_frontier_json_lists_points(capsys: pytest.CaptureFixture[str]) -> None:
+def test_years_give_a_year_by_year_block_and_frontier_of_the_last_year(
+        capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = kizuna(capsys, "source", "plan", "nmc811", "--volume", "75000", "--rules",
-                          "eu-crma", "--frontier", "3", "--json")
+                          "eu-crma", "--years", "2026-2030", "--frontier", "3", "--json")
     assert code == 0
-    assert [set(p) >= {"risk_cap", "cost", "risk"} for p in json.loads(out)["frontier"]] == [
-        True] * 3
+    doc = json.loads(out)
+    years = doc["years"]
+    assert [p["year"] for p in years["points"]] == [2026, 2027, 2028, 2029, 2030]
+    limits = [p["limits"]["crma-65"] for p in years["points"]]
+    assert limits == pytest.approx([0.93, 0.86, 0.79, 0.72, 0.65])
+    for point in years["points"]:
+        assert point["status"] == "optimal"
+        assert all(set(row) >= PLAN_KEYS for row in point["plan"])
+        assert point["cost"] >= point["cost_without_rules"] - 1e-6
+    assert doc["cost"] == pytest.approx(years["points"][-1]["cost"])
+    assert len(doc["frontier"]) == 3
+    assert all(set(p) >= {"risk_cap", "cost", "risk"} for p in doc["frontier"])
+    assert "peak" in years["curve"]["text"]
+
+
+def test_cvar_over_scenario_draws_is_reported_and_can_be_the_objective(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    common = ("source", "plan", "nmc811", "--volume", "75000", "--scenario",
+              "cobalt-refinery-cyber-outage", "--draws", "2000", "--seed", "3", "--json")
+    code, out, _ = kizuna(capsys, *common, "--risk", "proxy")
+    assert code == 0
+    cheapest = json.loads(out)
+    assert cheapest["measure"] == "proxy" and cheapest["cvar"]["draws"] == 2000
+    code, out, _ = kizuna(capsys, *common, "--risk-weight", "5")
+    assert code == 0
+    hedged = json.loads(out)
+    assert hedged["measure"] == "cvar"
+    assert hedged["cvar"]["value"] <= cheapest["cvar"]["value"] + 1e-6
+    assert hedged["cost"] >= cheapest["cost"] - 1e-6
+
+
+def test_named_suppliers_are_planned_and_reported(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    file = tmp_path / "suppliers.csv"
+    file.write_text(SUPPLIERS)
+    code, out, _ = kizuna(capsys, "source", "plan", "nmc811", "--volume", "75000", "--rules",
+                          "us-ira-30d", "--suppliers", str(file), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    named = {s["supplier"]: s for s in doc["suppliers"]}
+    assert set(named) == {"Nordic Cobalt", "Maple Anode", "Prairie Anode"}
+    assert named["Maple Anode"]["tonnes"] == pytest.approx(0)  # owned in CHN: 30d-feoc
+    assert all(s["tonnes"] <= s["capacity_t"] + 1e-6 for s in named.values())
+
+
+def test_report_is_a_self_contained_page_with_the_frontier_chart(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    report = tmp_path / "plan.html"
+    code, _, _ = kizuna(capsys, "source", "plan", "nmc811", "--volume", "75000", "--rules",
+                        "eu-crma", "--frontier", "4", "--years", "2026-2027", "--report",
+                        str(report))
+    assert code == 0
+    page = report.read_text("utf-8")
+    assert "Plotly.newPlot('frontier-chart'" in page and "Plotly.newPlot('years-chart'" in page
+    assert "id='plan-table'" in page and "id='years-table'" in page
+    assert not re.search(r"<script[^>]+src=", page)  # plotly.js inlined, nothing fetched
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (("no-such-product",), "no-such-product"),
+    (("lfp",), "prices"),
+    (("nmc811", "--years", "2030-2026"), "--years"),
+    (("nmc811", "--risk", "cvar"), "--scenario"),
+    (("nmc811", "--scenario", "drc-cobalt-2025", "--alpha", "1.5"), "alpha"),
+    (("nmc811", "--suppliers", "MISSING.csv"), "supplier file"),
+])
+def test_bad_input_is_one_line_naming_the_field_exit_1(
+        capsys: pytest.CaptureFixture[str], args: tuple[str, ...], field: str) -> None:
+    code, _, err = kizuna(capsys, "source", "plan", *args)
+    assert code == 1
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert field in err
+
+
+def test_negative_supplier_capacity_names_row_and_column(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    file = tmp_path / "bad.csv"
+    file.write_text("supplier,mineral,stage,country,capacity_t\nA,cobalt,refining,FIN,-3\n")
+    code, _, err = kizuna(capsys, "source", "plan", "nmc811", "--suppliers", str(file))
+    assert code == 1
+    assert "bad.csv row 2, column 'capacity_t': '-3' is not tonnes >= 0" in err

@@ -1,38 +1,63 @@
-"""Build the sourcing model: variables are tonnes along supply paths mine country -> refining
-country for each mineral; rows are demand, capacity, the rule pack's caps at both stages, and
-(MILP) minimum orders and minimum numbers of sources."""
+"""Build the sourcing model: variables are tonnes along supply paths, mine source -> refining
+source, for each mineral; a source is a country's market or a named supplier in a country.
+Rows are demand, capacity, the rule pack's caps at both stages, the partner value share,
+and (MILP) minimum orders and minimum numbers of sources.
+
+The pieces are public so that a small model can be put together by hand (the reference
+tests do): :meth:`SourcingModel.new`, :func:`add_mineral`, :func:`kizuna.sourcing.rules.apply_pack`
+and :func:`finish`. :func:`build` does all of it from the bundled data.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from kizuna.data.bundle import Dataset
-from kizuna.errors import InputError, NotFoundError
+from kizuna.errors import InputError
 from kizuna.exposure.mixes import OTHER, world_mix
 from kizuna.exposure.rules import Pack
-from kizuna.model import countries
 from kizuna.model.types import STAGES, CountryGroup
 from kizuna.products.model import Product
 from kizuna.scenarios.model import baseline_of
 from kizuna.sourcing.assumptions import Assumptions
+from kizuna.sourcing.suppliers import Supplier
 
 Coeffs = dict[int, float]
+Portfolio = Sequence[tuple[Product, float]]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where tonnes of a mineral can be bought at one stage: a country's market (``supplier``
+    None) or a named supplier located in ``iso3``."""
+
+    mineral: str
+    stage: str
+    iso3: str
+    supplier: str | None
+    capacity: float
+    premium: float
+    owner: str | None = None
+    min_order: float = 0.0
 
 
 @dataclass(frozen=True)
 class SupplyPath:
-    """One decision variable: tonnes of ``mineral`` mined in ``mine`` and refined in ``refine``
-    (None where the mineral has no data at that stage)."""
+    """One decision variable: tonnes of ``mineral`` bought at ``mine`` and refined at
+    ``refine`` (None where the mineral has no data at that stage)."""
 
     mineral: str
-    mine: str | None
-    refine: str | None
+    mine: Source | None
+    refine: Source | None
     cost_per_t: float
 
-    def at(self, stage: str) -> str | None:
+    def source(self, stage: str) -> Source | None:
         return self.mine if stage == "mining" else self.refine
+
+    def at(self, stage: str) -> str | None:
+        found = self.source(stage)
+        return None if found is None else found.iso3
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,17 @@ class Row:
     text: str
 
 
+@dataclass(frozen=True)
+class PartnerRule:
+    """A ``partner_value_share`` rule as the optimiser applies it (for explanations)."""
+
+    rule: str
+    threshold: float
+    year: int
+    minerals: tuple[str, ...]
+    partners: frozenset[str]
+
+
 @dataclass
 class SourcingModel:
     """Everything HiGHS needs, inspectable before solving."""
@@ -56,26 +92,55 @@ class SourcingModel:
     product: str
     volume: float
     pack: str | None
-    demand: dict[str, float]  # mineral -> tonnes
-    prices: dict[str, tuple[float, str]]  # mineral -> (USD/t, source)
-    capacity: dict[tuple[str, str, str], float]  # (mineral, stage, iso3) -> tonnes
-    paths: list[SupplyPath]
-    binaries: list[tuple[str, str, str]]  # (mineral, stage, iso3), variables after the paths
-    rows: list[Row]
-    risk: list[float]  # per path: tonnes-stages in the risk group per tonne of the path
-    risk_basis: float  # demand tonnes x stages: risk = risk . x / risk_basis
-    stages: dict[str, tuple[str, ...]]  # mineral -> stages modelled
     assumptions: Assumptions
+    risky: frozenset[str] = frozenset()
+    year: int | None = None
+    demand: dict[str, float] = field(default_factory=dict)  # mineral -> tonnes
+    prices: dict[str, tuple[float, str]] = field(default_factory=dict)  # (USD/t, source)
+    stages: dict[str, tuple[str, ...]] = field(default_factory=dict)  # mineral -> stages
+    sources: list[Source] = field(default_factory=list)
+    paths: list[SupplyPath] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    binaries: list[tuple[str, str, str, str | None]] = field(default_factory=list)
+    risk: list[float] = field(default_factory=list)  # per path: risk-group stages per tonne
+    risk_basis: float = 0.0  # demand tonnes x stages: risk = risk . x / risk_basis
+    limits: dict[str, float] = field(default_factory=dict)  # rule id -> limit in force
+    partner_rules: list[PartnerRule] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unplannable: list[str] = field(default_factory=list)
+    by_country: dict[tuple[str, str, str], list[int]] = field(default_factory=dict)
+    by_source: dict[int, list[int]] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls, product: str, volume: float, assumptions: Assumptions | None = None, *,
+            risky: Iterable[str] = (), pack: str | None = None,
+            year: int | None = None) -> SourcingModel:
+        return cls(product, volume, pack, assumptions or Assumptions(), frozenset(risky), year)
 
     @property
     def n_vars(self) -> int:
         return len(self.paths) + len(self.binaries)
 
+    @property
+    def capacity(self) -> dict[tuple[str, str, str], float]:
+        """(mineral, stage, iso3) -> tonnes available from the country (market and named
+        suppliers together)."""
+        out: dict[tuple[str, str, str], float] = {}
+        for source in self.sources:
+            key = (source.mineral, source.stage, source.iso3)
+            out[key] = out.get(key, 0.0) + source.capacity
+        return out
+
+    def countries(self, mineral: str, stage: str) -> list[str]:
+        return sorted({s.iso3 for s in self.sources if (s.mineral, s.stage) == (mineral, stage)})
+
     def through(self, mineral: str, stage: str, iso3: str) -> Coeffs:
-        return {i: 1.0 for i, p in enumerate(self.paths)
-                if p.mineral == mineral and p.at(stage) == iso3}
+        """Coefficients summing the tonnes bought in ``iso3`` at ``stage``."""
+        return {i: 1.0 for i in self.by_country.get((mineral, stage, iso3), ())}
+
+    def via(self, source: int) -> Coeffs:
+        """Coefficients summing the tonnes bought from one source."""
+        return {i: 1.0 for i in self.by_source.get(source, ())}
 
 
 def price_of(ds: Dataset, mineral: str, assumptions: Assumptions) -> tuple[float, str]:
@@ -98,195 +163,248 @@ def price_of(ds: Dataset, mineral: str, assumptions: Assumptions) -> tuple[float
                           "assumptions", field="prices")
 
 
-def _sources(ds: Dataset, mineral: str, stage: str, assumptions: Assumptions,
-             world_tonnes: float | None) -> tuple[dict[str, float], float | None]:
-    """Named country -> tonnes available to us, and the world tonnes used."""
+def world_capacity(ds: Dataset, mineral: str, stage: str, assumptions: Assumptions,
+                   world_tonnes: float | None) -> tuple[dict[str, float], float | None,
+                                                        str | None]:
+    """Named country -> tonnes available to us (``capacity_share`` of its production), the
+    world tonnes used (the mining total stands in where refining data are shares), and the
+    proxy used: a rare-earth element without element-level data takes the rare-earths mix
+    and tonnes, an upper bound of the element's own."""
+    proxy = None
     mix = world_mix(ds, mineral, stage, assumptions.year)
-    if mix is None:
-        return {}, None
     base = baseline_of(ds, mineral, stage, assumptions.year)
+    if mix is None and base is not None and base.proxy is not None:
+        mix = world_mix(ds, base.proxy, stage, assumptions.year)
+        proxy = base.proxy
+        base = baseline_of(ds, base.proxy, stage, assumptions.year)
+    if mix is None:
+        return {}, None, None
     tonnes = base.tonnes if base is not None and base.tonnes is not None else world_tonnes
     if tonnes is None:
-        return {}, None
+        return {}, None, None
     return ({iso3: share * tonnes * assumptions.capacity_share
-             for iso3, share in mix.shares.items() if iso3 != OTHER and share > 0}, tonnes)
+             for iso3, share in mix.shares.items() if iso3 != OTHER and share > 0}, tonnes,
+            proxy)
 
 
-def build(ds: Dataset, product: Product, *, volume: float | None = None,
+@dataclass(frozen=True)
+class YearView:
+    """How one year of a transition path changes the data: capacity grows, premiums fall,
+    demand grows, from ``first`` (see ``Assumptions.transition``)."""
+
+    year: int
+    first: int
+
+    @property
+    def elapsed(self) -> int:
+        return self.year - self.first
+
+
+def _market_premium(assumptions: Assumptions, iso3: str, view: YearView | None) -> float:
+    premium = assumptions.premium_of(iso3)
+    if view is not None:
+        premium *= (1.0 - assumptions.transition.premium_decline) ** view.elapsed
+    return premium
+
+
+def _sources(model: SourcingModel, mineral: str, stage: str, markets: Mapping[str, float],
+             suppliers: Sequence[Supplier], view: YearView | None) -> list[Source]:
+    chosen = model.assumptions
+    named = [s for s in suppliers if (s.mineral, s.stage) == (mineral, stage)]
+    out = []
+    if not (named and chosen.suppliers_only):
+        for iso3, capacity in markets.items():
+            growth = (1.0 + chosen.transition.growth(iso3)) ** view.elapsed if view else 1.0
+            out.append(Source(mineral, stage, iso3, None, capacity * growth,
+                              _market_premium(chosen, iso3, view)))
+    for supplier in named:
+        late = (view is not None and supplier.start_year is not None
+                and view.year < supplier.start_year)
+        premium = (supplier.premium if supplier.premium is not None
+                   else _market_premium(chosen, supplier.iso3, view))
+        out.append(Source(mineral, stage, supplier.iso3, supplier.name,
+                          0.0 if late else supplier.capacity_t, premium, supplier.owner,
+                          supplier.min_order_t))
+    return out
+
+
+def add_mineral(model: SourcingModel, mineral: str, tonnes: float, price: float,
+                price_source: str, supply: Mapping[str, Mapping[str, float]],
+                suppliers: Sequence[Supplier] = (), view: YearView | None = None) -> None:
+    """Add one mineral: its sources at each stage (``supply``: stage -> {iso3: tonnes
+    available}, plus named ``suppliers``), every mine -> refinery path, demand and capacity."""
+    by_stage = {stage: _sources(model, mineral, stage, supply.get(stage, {}), suppliers, view)
+                for stage in STAGES}
+    stages = tuple(stage for stage in STAGES if by_stage[stage])
+    if not stages:
+        model.unplannable.append(f"{mineral}: no supply data with tonnes at either stage; "
+                                 f"{kt(tonnes)} not planned")
+        return
+    if len(stages) == 1:
+        other = "refining" if stages[0] == "mining" else "mining"
+        model.notes.append(f"{mineral}: {stages[0]} only (no {other} data with tonnes)")
+    model.demand[mineral] = tonnes
+    model.prices[mineral] = (price, price_source)
+    model.stages[mineral] = stages
+    index: dict[Source, int] = {}
+    for stage in stages:
+        for source in by_stage[stage]:
+            index[source] = len(model.sources)
+            model.sources.append(source)
+    start = len(model.paths)
+    mines: list[Source | None] = [*by_stage["mining"]] or [None]
+    refineries: list[Source | None] = [*by_stage["refining"]] or [None]
+    for mine in mines:
+        for refine in refineries:
+            _add_path(model, mineral, mine, refine, price, index)
+    model.risk_basis += tonnes * len(stages)
+    every = {i: 1.0 for i in range(start, len(model.paths))}
+    model.rows.append(Row("demand", mineral, "*", every, tonnes, tonnes,
+                          f"{mineral}: demand {kt(tonnes)}"))
+    for source, number in index.items():
+        name = source.supplier or source.iso3
+        model.rows.append(Row("capacity", mineral, source.stage, model.via(number), 0.0,
+                              source.capacity, f"{mineral} {source.stage}: {name} capacity "
+                                               f"{kt(source.capacity)}"))
+
+
+def _add_path(model: SourcingModel, mineral: str, mine: Source | None, refine: Source | None,
+              price: float, index: Mapping[Source, int]) -> None:
+    number = len(model.paths)
+    premium = sum(s.premium for s in (mine, refine) if s is not None)
+    model.paths.append(SupplyPath(mineral, mine, refine, price * (1 + premium)))
+    model.risk.append(float(sum(s.iso3 in model.risky for s in (mine, refine) if s)))
+    for source in (mine, refine):
+        if source is not None:
+            model.by_country.setdefault((mineral, source.stage, source.iso3), []).append(number)
+            model.by_source.setdefault(index[source], []).append(number)
+
+
+def kt(tonnes: float) -> str:
+    """Tonnes in words: '12.3 kt' or '450 t'."""
+    return f"{tonnes / 1000:,.3g} kt" if tonnes >= 1000 else f"{tonnes:,.3g} t"
+
+
+_kt = kt  # the name the first slice used
+
+
+def finish(model: SourcingModel) -> SourcingModel:
+    """Add the binaries: one 'used' per (mineral, stage, country) where a minimum order or a
+    min_sources rule needs it, one per named supplier with a minimum order; fill the
+    min_sources rows' coefficients."""
+    counted = {(r.mineral, r.stage) for r in model.rows if r.group.startswith("rule:")
+               and r.lo >= 1 and not r.coeffs}
+    chosen = model.assumptions
+    start = len(model.paths)
+    for (mineral, stage, iso3), cap in model.capacity.items():
+        order = chosen.min_order_t.get(mineral, 0.0)
+        counts = (mineral, stage) in counted
+        if order <= 0 and not counts:
+            continue
+        floor = max(order, chosen.min_source_share * model.demand[mineral] if counts else 0.0)
+        _binary(model, (mineral, stage, iso3, None), model.through(mineral, stage, iso3), cap,
+                floor, iso3)
+    for number, source in enumerate(model.sources):
+        if source.supplier is not None and source.min_order > 0:
+            _binary(model, (source.mineral, source.stage, source.iso3, source.supplier),
+                    model.via(number), source.capacity, source.min_order, source.supplier)
+    for row in model.rows:
+        if row.group.startswith("rule:") and row.lo >= 1 and not row.coeffs:
+            row.coeffs.update({start + k: 1.0 for k, (m, s, _, who) in
+                               enumerate(model.binaries)
+                               if m == row.mineral and s == row.stage and who is None})
+    return model
+
+
+def _binary(model: SourcingModel, key: tuple[str, str, str, str | None], flow: Coeffs,
+            cap: float, floor: float, name: str) -> None:
+    mineral, stage = key[0], key[1]
+    index = len(model.paths) + len(model.binaries)
+    model.binaries.append(key)
+    model.rows.append(Row("link", mineral, stage, {**flow, index: -cap}, -float("inf"), 0.0,
+                          f"{mineral} {stage}: {name} used only if chosen"))
+    model.rows.append(Row("min_order", mineral, stage, {**flow, index: -floor}, 0.0,
+                          float("inf"), f"{mineral} {stage}: {name} at least {kt(floor)} "
+                                        "if used"))
+
+
+def demand_of(product: Product | Portfolio, volume: float | None) -> tuple[str, float,
+                                                                             dict[str, float]]:
+    """(label, units, mineral -> tonnes) of a product at ``volume`` or of a portfolio of
+    (product, units)."""
+    if isinstance(product, Product):
+        units = product.volume if volume is None else float(volume)
+        if units < 0:
+            raise InputError(f"volume must be >= 0, got {units:g}", field="volume")
+        return product.id, units, {m: kg * units / 1000.0 for m, kg in
+                                   product.demand_kg().items()}
+    tonnes: dict[str, float] = {}
+    for item, units in product:
+        if units < 0:
+            raise InputError(f"{item.id}: volume must be >= 0, got {units:g}", field="volume")
+        for mineral, kg in item.demand_kg().items():
+            tonnes[mineral] = tonnes.get(mineral, 0.0) + kg * units / 1000.0
+    label = "portfolio: " + ", ".join(f"{item.id} x {units:,.6g}" for item, units in product)
+    return label, float(sum(units for _, units in product)), tonnes
+
+
+def build(ds: Dataset, product: Product | Portfolio, *, volume: float | None = None,
           pack: Pack | None = None, assumptions: Assumptions | None = None,
-          groups: Mapping[str, CountryGroup] | None = None) -> SourcingModel:
-    """The model for ``volume`` units of ``product`` (default: the product's own volume)."""
+          groups: Mapping[str, CountryGroup] | None = None,
+          suppliers: Sequence[Supplier] = (), year: int | None = None,
+          first_year: int | None = None) -> SourcingModel:
+    """The model for ``volume`` units of ``product`` (default: the product's own volume), or
+    for a portfolio; ``year`` and ``first_year`` place it on a transition path."""
+    from kizuna.sourcing.rules import apply_pack  # noqa: PLC0415 - rules imports this module
+
     chosen = assumptions or Assumptions()
     in_force = dict(groups or ds.groups)
     if chosen.risk_group not in in_force:
         raise InputError(f"unknown risk_group {chosen.risk_group!r}",
                          hint=f"groups: {', '.join(sorted(in_force))}", field="risk_group")
-    risky = in_force[chosen.risk_group].members
-    units = product.volume if volume is None else float(volume)
-    if units < 0:
-        raise InputError(f"volume must be >= 0, got {units:g}", field="volume")
-    model = SourcingModel(product.id, units, pack.id if pack else None, {}, {}, {}, [], [], [],
-                          [], 0.0, {}, chosen)
-    for mineral, kg in product.demand_kg().items():
-        tonnes = kg * units / 1000.0
-        if tonnes <= 0:
-            continue
-        _add_mineral(ds, model, mineral, tonnes, risky)
+    label, units, demand = demand_of(product, volume)
+    view = YearView(year, first_year if first_year is not None else year) if year else None
+    growth = (1.0 + chosen.transition.demand_growth) ** view.elapsed if view else 1.0
+    model = SourcingModel.new(label, units * growth, chosen,
+                              risky=in_force[chosen.risk_group].members,
+                              pack=pack.id if pack else None, year=year)
+    for mineral, tonnes in demand.items():
+        if tonnes > 0:
+            _data_mineral(ds, model, mineral, tonnes * growth, suppliers, view)
+    _unused_suppliers(model, suppliers, year)
     if pack is not None:
-        _apply_pack(ds, model, pack, in_force)
-    _add_binaries(model)
-    return model
+        apply_pack(ds, model, pack, in_force)
+    return finish(model)
 
 
-def _add_mineral(ds: Dataset, model: SourcingModel, mineral: str, tonnes: float,
-                 risky: frozenset[str]) -> None:
+def _data_mineral(ds: Dataset, model: SourcingModel, mineral: str, tonnes: float,
+                  suppliers: Sequence[Supplier], view: YearView | None) -> None:
     chosen = model.assumptions
-    mines, world = _sources(ds, mineral, "mining", chosen, None)
-    refineries, _ = _sources(ds, mineral, "refining", chosen, world)
-    stages = tuple(s for s, found in (("mining", mines), ("refining", refineries)) if found)
-    if not stages:
-        model.unplannable.append(f"{mineral}: no supply data with tonnes at either stage; "
-                                 f"{tonnes:,.3g} t not planned")
+    mines, world, proxy = world_capacity(ds, mineral, "mining", chosen, None)
+    refineries, _, refining_proxy = world_capacity(ds, mineral, "refining", chosen, world)
+    supply = {"mining": mines, "refining": refineries}
+    usable = [s for s in suppliers if s.mineral == mineral and supply[s.stage]]
+    if not (mines or refineries or usable):
+        add_mineral(model, mineral, tonnes, 0.0, "", supply, (), view)
         return
-    if len(stages) == 1:
-        other = "refining" if stages[0] == "mining" else "mining"
-        model.notes.append(f"{mineral}: {stages[0]} only (no {other} data with tonnes)")
+    if proxy or refining_proxy:
+        model.notes.append(f"{mineral}: no element-level supply data; the "
+                           f"{proxy or refining_proxy} mix and tonnes stand in, so its "
+                           "capacity is an upper bound (proxy)")
     price, source = price_of(ds, mineral, chosen)
-    model.demand[mineral] = tonnes
-    model.prices[mineral] = (price, source)
-    model.stages[mineral] = stages
-    for stage, found in (("mining", mines), ("refining", refineries)):
-        for iso3, cap in found.items():
-            model.capacity[(mineral, stage, iso3)] = cap
-    start = len(model.paths)
-    mine_options: list[str | None] = [*mines] or [None]
-    refine_options: list[str | None] = [*refineries] or [None]
-    for mine in mine_options:
-        for refine in refine_options:
-            premium = sum(chosen.premium_of(c) for c in (mine, refine) if c is not None)
-            model.paths.append(SupplyPath(mineral, mine, refine, price * (1 + premium)))
-            model.risk.append(float(sum(c in risky for c in (mine, refine) if c is not None)))
-    model.risk_basis += tonnes * len(stages)
-    every = {i: 1.0 for i in range(start, len(model.paths))}
-    model.rows.append(Row("demand", mineral, "*", every, tonnes, tonnes,
-                          f"{mineral}: demand {_kt(tonnes)}"))
-    for (name, stage, iso3), cap in model.capacity.items():
-        if name == mineral:
-            model.rows.append(Row("capacity", mineral, stage, model.through(mineral, stage, iso3),
-                                  0.0, cap, f"{mineral} {stage}: {iso3} capacity {_kt(cap)}"))
+    add_mineral(model, mineral, tonnes, price, source, supply, usable, view)
 
 
-def _kt(tonnes: float) -> str:
-    return f"{tonnes / 1000:,.3g} kt" if tonnes >= 1000 else f"{tonnes:,.3g} t"
-
-
-def _rule_minerals(ds: Dataset, pack: Pack, spec: Any) -> frozenset[str] | None:
-    if spec in (None, "all"):
-        return None
-    if isinstance(spec, str) and spec.startswith("list:"):
-        members = ds.list_members
-        chosen = members[members["list_id"] == spec.removeprefix("list:")]
-        if chosen.empty:
-            raise InputError(f"{pack.id}: unknown mineral list {spec!r}", field="minerals")
-        return frozenset(str(m) for m in chosen["mineral"])
-    try:
-        return frozenset(ds.mineral(str(n)).slug for n in (spec if isinstance(spec, list)
-                                                          else [spec]))
-    except NotFoundError as error:
-        raise InputError(f"{pack.id}: {error.message}", field="minerals") from None
-
-
-def _countries(pack: Pack, spec: Any, groups: Mapping[str, CountryGroup]) -> frozenset[str]:
-    if isinstance(spec, str) and spec.startswith("group:"):
-        name = spec.removeprefix("group:")
-        if name not in groups:
-            raise InputError(f"{pack.id}: unknown country group {name!r}",
-                             hint=f"groups: {', '.join(sorted(groups))}", field="countries")
-        return groups[name].members
-    return frozenset(countries.to_iso3(str(v)) for v in (spec if isinstance(spec, list)
-                                                          else [spec]))
-
-
-def _apply_pack(ds: Dataset, model: SourcingModel, pack: Pack,
-                groups: Mapping[str, CountryGroup]) -> None:
-    for rule in pack.rules:
-        if rule.kind == "partner_value_share":
-            model.notes.append(f"rule {rule.id} ({rule.kind}) is not applied by the optimiser "
-                               "in this version")
-            continue
-        wanted = _rule_minerals(ds, pack, rule.spec.get("minerals"))
-        for mineral, stages in model.stages.items():
-            if wanted is not None and mineral not in wanted:
-                continue
-            for stage in stages:
-                if stage in rule.spec.get("stages", STAGES):
-                    _rule_rows(model, pack, rule.id, rule.kind, rule.spec, mineral, stage,
-                               groups)
-
-
-def _rule_rows(model: SourcingModel, pack: Pack, rule_id: str, kind: str,
-               spec: Mapping[str, Any], mineral: str, stage: str,
-               groups: Mapping[str, CountryGroup]) -> None:
-    demand = model.demand[mineral]
-    here = sorted(c for (m, s, c) in model.capacity if m == mineral and s == stage)
-    group = f"rule:{rule_id}"
-    if kind == "max_share":
-        limit = float(spec["limit"])
-        if spec["who"] == "any-country":
-            exempt = _countries(pack, spec["except"], groups) if "except" in spec else frozenset()
-            for iso3 in here:
-                if iso3 not in exempt:
-                    model.rows.append(Row(group, mineral, stage,
-                                          model.through(mineral, stage, iso3), 0.0,
-                                          limit * demand, f"{mineral} {stage}: {iso3} <= "
-                                          f"{limit:.0%} ({rule_id})"))
-            return
-        members = _countries(pack, spec["who"], groups)
-        coeffs: Coeffs = {}
-        for iso3 in here:
-            if iso3 in members:
-                coeffs.update(model.through(mineral, stage, iso3))
-        model.rows.append(Row(group, mineral, stage, coeffs, 0.0, limit * demand,
-                              f"{mineral} {stage}: {spec['who']} <= {limit:.0%} ({rule_id})"))
-    elif kind == "exclude":
-        banned = _countries(pack, spec["countries"], groups)
-        coeffs = {}
-        for iso3 in here:
-            if iso3 in banned:
-                coeffs.update(model.through(mineral, stage, iso3))
-        if coeffs:
-            model.rows.append(Row(group, mineral, stage, coeffs, 0.0, 0.0,
-                                  f"{mineral} {stage}: none from "
-                                  f"{', '.join(sorted(banned & set(here)))} ({rule_id})"))
-    elif kind == "min_sources":
-        model.rows.append(Row(group, mineral, stage, {}, float(spec["count"]), float("inf"),
-                              f"{mineral} {stage}: at least {spec['count']} countries "
-                              f"({rule_id})"))
-
-
-def _add_binaries(model: SourcingModel) -> None:
-    """One binary 'used' per (mineral, stage, country) where a minimum order or a min_sources
-    rule needs it; fills the min_sources rows' coefficients."""
-    counted = {(r.mineral, r.stage) for r in model.rows if r.group.startswith("rule:")
-               and r.lo >= 1 and not r.coeffs}
-    chosen = model.assumptions
-    start = len(model.paths)
-    for mineral, stage, iso3 in list(model.capacity):
-        order = chosen.min_order_t.get(mineral, 0.0)
-        counts = (mineral, stage) in counted
-        if order <= 0 and not counts:
-            continue
-        index = start + len(model.binaries)
-        model.binaries.append((mineral, stage, iso3))
-        cap = model.capacity[(mineral, stage, iso3)]
-        flow = model.through(mineral, stage, iso3)
-        model.rows.append(Row("link", mineral, stage, {**flow, index: -cap}, -float("inf"), 0.0,
-                              f"{mineral} {stage}: {iso3} used only if chosen"))
-        floor = max(order, chosen.min_source_share * model.demand[mineral] if counts else 0.0)
-        model.rows.append(Row("min_order", mineral, stage, {**flow, index: -floor}, 0.0,
-                              float("inf"), f"{mineral} {stage}: {iso3} at least {_kt(floor)} "
-                              "if used"))
-    for row in model.rows:
-        if row.group.startswith("rule:") and row.lo >= 1 and not row.coeffs:
-            row.coeffs.update({start + k: 1.0 for k, (m, s, _) in enumerate(model.binaries)
-                               if m == row.mineral and s == row.stage})
+def _unused_suppliers(model: SourcingModel, suppliers: Sequence[Supplier],
+                      year: int | None) -> None:
+    for supplier in suppliers:
+        stages = model.stages.get(supplier.mineral)
+        if stages is None:
+            model.notes.append(f"supplier {supplier.name}: {supplier.mineral} is not in the "
+                               "product; not used")
+        elif supplier.stage not in stages:
+            model.notes.append(f"supplier {supplier.name}: {supplier.mineral} has no "
+                               f"{supplier.stage} data in the model; not used")
+        elif supplier.start_year is not None and year is None:
+            model.notes.append(f"supplier {supplier.name}: start_year {supplier.start_year} "
+                               "counts only with --years; its capacity is used in full here")
