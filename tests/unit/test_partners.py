@@ -11,6 +11,7 @@ import pytest
 
 from kizuna.data.bundle import Dataset, load_dataset
 from kizuna.errors import InputError, NotFoundError
+from kizuna.model import CountryGroup
 from kizuna.partners import FACTOR_NAMES, default_weights, load_weights, resolve_weights, scout
 
 
@@ -144,6 +145,11 @@ def test_exclusions_take_groups_codes_and_names(ds: Dataset) -> None:
     codes = {c.iso3 for c in result.candidates}
     assert not codes & {"CHN", "RUS", "COD", "CUB"}
     assert set(result.removed) == {"CHN", "RUS", "COD", "CUB"}
+    assert {c.iso3 for c in scout(ds, "cobalt", exclude=["CONCERN,MSP"]).candidates}.isdisjoint(
+        {"CHN", "RUS", "AUS", "CAN", "USA"})
+    mine = {**ds.groups, "can": CountryGroup("can", "Cans", frozenset({"AUS"}), "", "")}
+    assert scout(ds, "cobalt", exclude=["CAN"], groups=mine).removed == ("CAN",)  # Canada
+    assert scout(ds, "cobalt", exclude=["can"], groups=mine).removed == ("AUS",)  # the group
     with pytest.raises(InputError, match="neither a country group nor a country"):
         scout(ds, "cobalt", exclude=["atlantis"])
     with pytest.raises(InputError, match="aggregate"):

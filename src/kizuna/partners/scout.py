@@ -135,26 +135,28 @@ def resolve_exclusions(groups: Mapping[str, CountryGroup],
             text = part.strip()
             if not text:
                 continue
-            if text in groups or text.casefold() in groups:
-                group = groups[text if text in groups else text.casefold()]
-                out.append(Exclusion(text, "group", frozenset(group.members)))
-                continue
-            out.append(Exclusion(text, "country", frozenset({_country(text, groups)})))
+            out.append(_exclusion(text, groups))
     return tuple(out)
 
 
-def _country(text: str, groups: Mapping[str, CountryGroup]) -> str:
+def _exclusion(text: str, groups: Mapping[str, CountryGroup]) -> Exclusion:
+    """A group id as written wins, then a country (so CAN is Canada), then a group id in
+    any case (CONCERN)."""
+    if text in groups:
+        return Exclusion(text, "group", frozenset(groups[text].members))
     hint = ("give a country group (" + ", ".join(sorted(groups)) + "), an ISO3 code such as "
             "COD or a country name")
     try:
         iso3 = to_iso3(text.upper() if len(text) == 3 else text)
     except InputError:
+        if text.casefold() in groups:
+            return Exclusion(text, "group", frozenset(groups[text.casefold()].members))
         raise InputError(f"--exclude {text!r} is neither a country group nor a country",
                          hint=hint, field="exclude", value=text) from None
     if is_aggregate(iso3):
         raise InputError(f"--exclude {text!r} is an aggregate, not a country", hint=hint,
                          field="exclude", value=text)
-    return iso3
+    return Exclusion(text, "country", frozenset({iso3}))
 
 
 def _partner_groups(groups: Mapping[str, CountryGroup],
