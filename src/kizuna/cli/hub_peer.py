@@ -69,11 +69,16 @@ def peer_add(
     if as_json:
         print_json(data)
     else:
-        console().print(
+        _line(
             f"peer {peer.name} added: {peer.direction} with {peer.url} for "
             f"{len(peer.maps)} collection{'s' if len(peer.maps) != 1 else ''}, as "
-            f"{peer.org}; allowed {', '.join(data['allow'])}", markup=False, highlight=False)
+            f"{peer.org}; allowed {', '.join(data['allow'])}")
     _note_missing_key(peer.key_ref)
+
+
+def _line(text: str) -> None:
+    """One line of text, never wrapped or marked up (URLs and ids stay whole)."""
+    console().print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _note_missing_key(ref: str) -> None:
@@ -115,7 +120,7 @@ def peer_remove(ctx: typer.Context,
     if as_json:
         print_json(peer.to_json())
         return
-    console().print(f"peer {peer.name} removed", markup=False, highlight=False)
+    _line(f"peer {peer.name} removed")
 
 
 @peer_app.command("status")
@@ -147,13 +152,13 @@ def _print_status(rows: list[dict[str, Any]]) -> None:
                     cells))
     for row in rows:
         for mapped in row["maps"]:
-            out.print(f"{row['name']} {mapped['local']} = {mapped['remote']}: pull cursor "
+            _line(f"{row['name']} {mapped['local']} = {mapped['remote']}: pull cursor "
                       f"{mapped['pull_cursor'] or 'start'}, push cursor "
-                      f"{mapped['push_cursor'] or 'start'}", markup=False, highlight=False)
+                      f"{mapped['push_cursor'] or 'start'}")
         if row["refusals"]:
             last = row["refusals"][-1]
-            out.print(f"{row['name']} last refused object ({last['direction']}): {last['id']} "
-                      f"{last['reason']}", markup=False, highlight=False)
+            _line(f"{row['name']} last refused object ({last['direction']}): {last['id']} "
+                      f"{last['reason']}")
 
 
 def sync_command(
@@ -170,13 +175,11 @@ def sync_command(
     if as_json:
         print_json([result.to_json() for result in results])
     else:
-        out = console()
         for result in results:
             line = (f"{result.peer}: received {result.received:,} (refused {result.refused:,}), "
                     f"sent {result.sent:,} (refused by the peer {result.rejected:,}), withheld "
                     f"{result.withheld:,} by marking, {result.seconds:.1f} s")
-            out.print(line + (" - ok" if result.ok else " - FAILED"), markup=False,
-                      highlight=False)
+            _line(line + (" - ok" if result.ok else " - FAILED"))
     failed = [result for result in results if not result.ok]
     for result in failed:
         sys.stderr.write(f"error: peer {result.peer}: {'; '.join(result.errors)}\n")

@@ -16,6 +16,7 @@ import typer
 
 from kizuna.cli import assets as assets_commands
 from kizuna.cli import data as data_commands
+from kizuna.cli import demo as demo_commands
 from kizuna.cli import exposure as exposure_commands
 from kizuna.cli import groups as groups_commands
 from kizuna.cli import hub as hub_commands
@@ -43,6 +44,7 @@ app.add_typer(scenario_commands.app, name="scenario")
 app.add_typer(intel_commands.app, name="intel")
 app.add_typer(assets_commands.app, name="assets")
 app.add_typer(source_commands.app, name="source")
+app.add_typer(demo_commands.app, name="demo")
 app.command("exposure")(exposure_commands.exposure_command)
 app.command("comply")(exposure_commands.comply_command)
 app.command("products")(exposure_commands.products_command)
