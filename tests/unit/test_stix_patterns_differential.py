@@ -427,3 +427,58 @@ def test_the_fast_tokenizer_gives_the_exact_tokenizers_kinds_and_texts(text: str
     """The first parse of every pattern runs on tokenize_fast's tokens; they must be the same
     tokens as tokenize's, or a pattern could be accepted that the grammar rejects."""
     assert _kinds_and_texts(tokenize_fast(text)) == _kinds_and_texts(tokenize(text))
+
+
+# -- the one-regex path for plain patterns (kizuna.intel.stix.patterns.simple_pattern_ok) ---
+
+NEAR_MISS = st.integers(0, 9).map(lambda n: n == 0)  # about one part in ten goes wrong
+simple_type = st.one_of(st.sampled_from(OBJECT_TYPES), object_type,
+                        st.sampled_from([*KEYWORDS, "x-", "a--b", "t", "_"]))
+simple_step = st.one_of(st.sampled_from(PROPERTIES), identifier, string_literal,
+                        st.sampled_from([*KEYWORDS, "x-y", "'hashes'", "a.5", "7"]))
+
+
+@st.composite
+def plain_patterns(draw: st.DrawFn) -> str:
+    """One observation of comparisons in the shape the regex takes, with near misses."""
+    parts = []
+    for index in range(draw(st.integers(1, 3))):
+        if index:
+            parts.append(draw(st.sampled_from([" AND ", " OR ", "  AND  "])) if not draw(
+                NEAR_MISS) else draw(st.sampled_from([" AND", "AND ", " FOLLOWEDBY ", " and "])))
+        kind = draw(st.sampled_from(["plain", "plain", "hash"]))
+        space = draw(st.sampled_from(["", " ", " ", "  "] + (["\t"] if draw(NEAR_MISS) else [])))
+        if kind == "hash":
+            algorithm, length = draw(st.sampled_from(HASHES))
+            path = f"hashes.{algorithm}"
+            value = draw(hash_digest(length))
+        else:
+            steps = st.sampled_from(PROPERTIES) if not draw(NEAR_MISS) else simple_step
+            path = ".".join(draw(st.lists(steps, min_size=1, max_size=3)))
+            value = draw(st.one_of(string_literal, int_literal) if not draw(NEAR_MISS) else
+                         st.sampled_from(["0123", "5.", "-0", "+7", "1e3", "true", "'a'b'"]))
+        operator = draw(st.sampled_from(["=", "==", "!=", "<>", "<", "<=", ">", ">=", "=<"]))
+        object_type_ = draw(st.sampled_from(OBJECT_TYPES) if not draw(NEAR_MISS) else simple_type)
+        parts.append(f"{object_type_}:{path}{space}{operator}{space}{value}")
+    return draw(st.sampled_from(["[", "[ "] if not draw(NEAR_MISS) else [" [", "(["])) + "".join(
+        parts) + draw(st.sampled_from(["]", " ]"] if not draw(NEAR_MISS) else ["] ", "]]"]))
+
+
+def test_plain_patterns_taken_by_the_regex_get_the_reference_verdict() -> None:
+    from kizuna.intel.stix.patterns import simple_pattern_ok
+
+    taken: Counter[bool] = Counter()
+
+    @settings(max_examples=2500, **SETTINGS)  # type: ignore[arg-type]
+    @given(plain_patterns())
+    def check(pattern: str) -> None:
+        expected = reference_accepts(pattern)
+        if simple_pattern_ok(pattern):
+            assert expected, f"the regex accepted what the reference rejects: {pattern}"
+        assert is_valid_pattern(pattern) is expected, pattern
+        taken[simple_pattern_ok(pattern)] += 1
+
+    check()
+    total = taken[True] + taken[False]
+    assert taken[True] >= 0.25 * total, taken  # the regex path really ran
+    assert taken[False] >= 0.25 * total, taken  # and near misses reached the parser

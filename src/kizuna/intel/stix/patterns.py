@@ -44,7 +44,7 @@ from kizuna.intel.stix.patterns_ast import (
     Timestamp,
     Within,
 )
-from kizuna.intel.stix.patterns_lexer import Token, tokenize, tokenize_fast
+from kizuna.intel.stix.patterns_lexer import KEYWORDS, Token, tokenize, tokenize_fast
 
 __all__ = [
     "PatternError",
@@ -132,8 +132,71 @@ def parse_pattern(text: str) -> Pattern:
 
 
 def validate_pattern(text: str) -> None:
-    """Raise PatternError unless ``text`` is a pattern the reference validator accepts."""
+    """Raise PatternError unless ``text`` is a pattern the reference validator accepts.
+
+    Most indicators are one observation of plain comparisons; ``simple_pattern_ok`` accepts
+    those with one regex and no tree. Everything else (and anything it is unsure of) goes
+    through the parser, which also words the error.
+    """
+    if simple_pattern_ok(text):
+        return
     parse_pattern(text)
+
+
+# The common shape, recognised without building a tree: one observation of comparisons
+# joined by AND/OR, ASCII spaces only, `=`-family or ordering operators on a string or an
+# integer. Each piece is a subset of the lexer's token of the same kind, and every piece
+# ends where the lexer's token ends (the look-aheads), so a match here is a pattern the
+# parser accepts; the one further check the parser makes on such patterns (hash digests)
+# is made below. Anything else returns False and is parsed in full.
+_WORD_END: Final = r"(?![a-zA-Z0-9_-])"
+_NOT_KEYWORD: Final = rf"(?!(?:{'|'.join(sorted(KEYWORDS, key=len, reverse=True))}){_WORD_END})"
+_STR_LIT: Final = r"'(?:[^'\\]|\\['\\])*'"
+_STEP: Final = rf"(?:{_NOT_KEYWORD}[a-zA-Z_][a-zA-Z0-9_]*{_WORD_END}|{_STR_LIT})"
+
+
+def _comparison(named: bool) -> str:
+    def group(name: str, body: str) -> str:
+        return f"(?P<{name}>{body})" if named else f"(?:{body})"
+
+    path = group("path", rf"{_STEP}(?:\.{_STEP})*")
+    value = group("value", rf"{_STR_LIT}|[+-]?(?:0|[1-9][0-9]*)(?![0-9.])")
+    return rf" *{_NOT_KEYWORD}[a-zA-Z_][a-zA-Z0-9_-]*:{path} *(?:<=|>=|==|!=|<>|=|<|>) *{value}"
+
+
+_SIMPLE: Final = re.compile(
+    rf"\[{_comparison(False)}(?: +(?:AND|OR) +{_comparison(False)})* *\]")
+_SIMPLE_COMPARISON: Final = re.compile(_comparison(True))
+_SIMPLE_JOIN: Final = re.compile(r" +(?:AND|OR) +")
+_SIMPLE_STEP: Final = re.compile(_STEP)
+
+
+def simple_pattern_ok(text: str) -> bool:
+    """True when ``text`` has the common shape above and is valid; False: parse it in full."""
+    if text.count("[") != 1 or "(" in text or _SIMPLE.fullmatch(text) is None:
+        return False  # (the counts first: compound patterns leave at once)
+    if "hashes" not in text:
+        return True
+    pos = 1
+    while True:  # the comparisons again, one by one, for the reference's hash check
+        found = _SIMPLE_COMPARISON.match(text, pos)
+        if found is None or not _simple_hash_ok(found["path"], found["value"]):
+            return False
+        pos = found.end()
+        joined = _SIMPLE_JOIN.match(text, pos)
+        if joined is None:
+            return True
+        pos = joined.end()
+
+
+def _simple_hash_ok(path: str, value: str) -> bool:
+    """``check_hash`` for a path of names and quoted names (no list index)."""
+    steps = [_unescape(step) if step[0] == "'" else step
+             for step in _SIMPLE_STEP.findall(path)]
+    if "hashes" not in steps:
+        return True
+    entry = _HASH_RE.get(steps[-1].upper().replace("-", "").replace("'", ""))
+    return entry is None or entry[0].match(value.replace("'", "")) is not None
 
 
 def is_valid_pattern(text: str) -> bool:
