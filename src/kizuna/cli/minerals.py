@@ -10,8 +10,6 @@ from rich.markup import escape
 
 from kizuna.cli.context import CliState, StoreOption
 from kizuna.cli.output import console, fmt_number, fmt_share, print_json, records, table
-from kizuna.minerals.concentration import concentration_table, mineral_profile
-from kizuna.minerals.lists import list_minerals
 
 app = typer.Typer(help="Minerals: official lists, supply by country, concentration.",
                   no_args_is_help=True)
@@ -38,6 +36,7 @@ def list_command(
     """List minerals, optionally only one official list's members."""
     state: CliState = ctx.obj
     dataset = state.dataset()
+    from kizuna.minerals.lists import list_minerals
     frame = list_minerals(dataset, list_id)
     if as_json:
         print_json(records(frame))
@@ -100,6 +99,7 @@ def show_command(
 ) -> None:
     """Country table and concentration metrics for one mineral and stage."""
     state: CliState = ctx.obj
+    from kizuna.minerals.concentration import mineral_profile
     profile = mineral_profile(
         state.dataset(), mineral, stage=stage.value, year=year, series=series,
         measure=measure.value if measure else None, wgi_missing=state.settings().wgi_missing,
@@ -178,6 +178,7 @@ def concentration_command(
     state: CliState = ctx.obj
     with state.store(store) as opened:
         groups = state.groups(opened)
+    from kizuna.minerals.concentration import concentration_table
     frame = concentration_table(
         state.dataset(), stage=stage.value, year=year, group=group, groups=groups,
         measure=measure.value if measure else None,

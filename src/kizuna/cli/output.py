@@ -7,11 +7,13 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def plain(value: Any) -> Any:
@@ -20,8 +22,11 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
         return None
+    pandas = sys.modules.get("pandas")  # a pandas value implies pandas is imported: every
+    if pandas is not None and (value is pandas.NA or value is pandas.NaT):  # command starts
+        return None  # without it (0.3 s)
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()
     if isinstance(value, float) and math.isnan(value):
