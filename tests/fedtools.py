@@ -75,15 +75,15 @@ class Node:
         return self.keydir / f"{self.org}-at-{issuer.name}.key"
 
 
-def build_nodes(tmp: Path, names: Sequence[str], *, store_urls: dict[str, str] | None = None
+def build_nodes(tmp: Path, names: Sequence[str], *, stores: dict[str, Store] | None = None
                 ) -> list[Node]:
-    """Nodes that know each other's organisations, with keys in files (no peers yet)."""
+    """Nodes that know each other's organisations, with keys in files (no peers yet);
+    each on a SQLite file of its own unless ``stores`` gives it another store."""
     keydir = tmp / "keys"
     keydir.mkdir(exist_ok=True)
     nodes = []
     for name in names:
-        url = (store_urls or {}).get(name, f"sqlite:///{tmp / f'{name}.db'}")
-        store = open_store(url)
+        store = (stores or {}).get(name) or open_store(f"sqlite:///{tmp / f'{name}.db'}")
         hub = Hub(store, node_name=name)
         org = hub.add_org(ADMIN, f"{name}-cert", title=f"{name.title()} CERT")
         nodes.append(Node(name, org.name, store, hub, collection_id(name), keydir))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kizuna.cli.context import CliState, StoreOption
-from kizuna.cli.output import console, print_json, table
+from kizuna.cli.output import console, print_json
 from kizuna.hub.contract import Actor
 
 if TYPE_CHECKING:
@@ -100,12 +100,14 @@ def peer_list(ctx: typer.Context, store: StoreOption = None, as_json: JsonFlag =
     if as_json:
         print_json(rows)
         return
-    cells = [[row["name"], row["org"], row["url"], row["key_ref"], row["direction"],
-              ",".join(row["allow"]),
-              " ".join(f"{m['root']}/{m['local']}={m['remote']}" for m in row["maps"])]
-             for row in rows]
-    console().print(table(f"{len(rows)} peers", ["name", "org", "url", "key_ref", "direction",
-                                                 "allow", "maps"], cells))
+    for row in rows:
+        _line(f"{row['name']}: {row['direction']} with {row['url']} as {row['org']}, key "
+              f"{row['key_ref']}, allowed {','.join(row['allow'])}")
+        for m in row["maps"]:
+            _line(f"  {m['root']}/{m['local']} = {m['remote']}")
+    if not rows:
+        _line("no peers (add one with: kizuna hub peer add NAME --url URL --key-ref env:VAR "
+              "--map LOCAL=REMOTE)")
 
 
 @peer_app.command("remove")
@@ -141,24 +143,27 @@ def peer_status(ctx: typer.Context,
 
 
 def _print_status(rows: list[dict[str, Any]]) -> None:
-    out = console()
-    cells = [[row["name"], row["direction"], row["last_sync"] or "never",
-              f"{row['in']:,}", f"{row['out']:,}",
-              "; ".join(f"{k} {v:,}" for k, v in sorted(row["withheld"].items())) or "none",
-              f"{row['refused_in']} in / {row['refused_out']} out",
-              row["last_error"]["reason"] if row["last_error"] else "none"] for row in rows]
-    out.print(table(f"{len(rows)} peers", ["peer", "direction", "last sync", "in", "out",
-                                           "withheld by marking", "refused", "last error"],
-                    cells))
     for row in rows:
+        ok = "never synced" if not row["last_sync"] else (
+            "ok" if row["last_success"] == row["last_sync"] else "failed")
+        withheld = "; ".join(f"{k} {v:,}" for k, v in sorted(row["withheld"].items()))
+        _line(f"{row['name']} ({row['direction']} with {row['url']} as {row['org']}): last sync "
+              f"{row['last_sync'] or '-'} {ok}; in {row['in']:,}, out {row['out']:,}, withheld "
+              f"by marking {withheld or 'none'}, refused {row['refused_in']:,} in / "
+              f"{row['refused_out']:,} out")
         for mapped in row["maps"]:
-            _line(f"{row['name']} {mapped['local']} = {mapped['remote']}: pull cursor "
-                      f"{mapped['pull_cursor'] or 'start'}, push cursor "
-                      f"{mapped['push_cursor'] or 'start'}")
+            _line(f"  {mapped['local']} = {mapped['remote']}: pull cursor "
+                  f"{mapped['pull_cursor'] or 'start'}, push cursor "
+                  f"{mapped['push_cursor'] or 'start'}")
+        if row["last_error"]:
+            error = row["last_error"]
+            _line(f"  last error ({error['at']}, {error['kind']}): {error['reason']}")
         if row["refusals"]:
             last = row["refusals"][-1]
-            _line(f"{row['name']} last refused object ({last['direction']}): {last['id']} "
-                      f"{last['reason']}")
+            _line(f"  last refused object ({'from' if last['direction'] == 'in' else 'by'} "
+                  f"the peer): {last['id']} {last['reason']}")
+    if not rows:
+        _line("no peers")
 
 
 def sync_command(

@@ -43,7 +43,7 @@ class TaxiiPeer:
         self._client.close()
 
     def api_root(self) -> dict[str, Any]:
-        body, _ = self._call("GET", "", what="the API root")
+        body, _ = self._call("GET", "", what="API root")
         return body
 
     def objects(self, collection: str, *, added_after: str | None, next_token: str | None,
@@ -55,7 +55,7 @@ class TaxiiPeer:
         if next_token:
             params["next"] = next_token
         body, headers = self._call("GET", f"collections/{collection}/objects/", params=params,
-                                   what=f"the collection {collection}")
+                                   what=f"collection {collection}")
         objects = body.get("objects", [])
         if not isinstance(objects, list) or not isinstance(body.get("more", False), bool):
             raise PeerProblem(f"the peer's answer for the collection {collection} is not a "
@@ -67,7 +67,7 @@ class TaxiiPeer:
         """POST an envelope; the peer's status resource."""
         status, _ = self._call(
             "POST", f"collections/{collection}/objects/", content=body,
-            headers={"Content-Type": MEDIA_TYPE_TAXII}, what=f"the collection {collection}")
+            headers={"Content-Type": MEDIA_TYPE_TAXII}, what=f"collection {collection}")
         return status
 
     # ------------------------------------------------------------ one request
@@ -104,17 +104,18 @@ def _problem(response: httpx.Response, url: str, what: str) -> PeerProblem:
         return PeerProblem(f"the peer at {url} refused our key (401{detail}): check --key-ref "
                            "points at the key the peer issued to this node", kind="auth")
     if code == 403:
-        return PeerProblem(f"the peer refused access to {what} (403{detail})", kind="forbidden")
+        return PeerProblem(f"the peer refused our key access to its {what} (403{detail})",
+                           kind="forbidden")
     if code == 404:
         return PeerProblem(f"the peer has no {what} at {url}, or our key may not see it "
-                           f"(404{detail}): check --url and --map", kind="not-found")
+                           f"(404{detail}): check the peer's --url and --map", kind="not-found")
     if code == 400:
-        return PeerProblem(f"the peer refused the request for {what} (400{detail})",
+        return PeerProblem(f"the peer refused the request for its {what} (400{detail})",
                            kind="bad-request")
     if code == 413:
         return PeerProblem(f"the peer refused an envelope as too large (413{detail})",
                            kind="too-large")
-    return PeerProblem(f"the peer answered {code} for {what}{detail.replace(';', ':', 1)}",
+    return PeerProblem(f"the peer answered {code} for its {what}{detail.replace(';', ':', 1)}",
                        kind="error")
 
 

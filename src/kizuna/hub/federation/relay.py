@@ -139,16 +139,20 @@ def serve(store: Store, request: ReadRequest, at: str) -> Page:
 # ---------------------------------------------------------------- in
 
 
-def claims_in(store: Store, peer: PeerPolicy, raw: Any, count: int) -> list[Claim | str]:
+def claims_in(store: Store, peer: PeerPolicy, raw: Any, count: int,
+              default: Tlp = Tlp.AMBER) -> list[Claim | str]:
     """Per object: who produced it here, or why the claim is refused.
 
-    Without ``x_kizuna_relay`` (a TAXII server that is not a Kizuna node) the peer's own
-    organisation answers for every object. A claim may name an organisation of another node
-    (added here with its identity there) or the peer's organisation, never an organisation
-    whose home is this node: only that organisation posts its objects here.
+    Without ``x_kizuna_relay`` (a TAXII server that is not a Kizuna node, or a node that has
+    not made this one its peer) the peer's own organisation answers for every object, and
+    an object without a TLP marking is kept at least TLP:AMBER (``default`` is the
+    collection's): its origin's level is unknown, so it fails towards restriction. A claim
+    may name an organisation of another node (added here with its identity there) or the
+    peer's organisation, never an organisation whose home is this node: only that
+    organisation posts its objects here.
     """
     if raw is None:
-        return [Claim(peer.org)] * count
+        return [Claim(peer.org, int(max(default, Tlp.AMBER)))] * count
     if not isinstance(raw, list) or len(raw) != count:
         raise InputError(f"{RELAY_KEY} must be a list with one claim per object",
                          field=RELAY_KEY)
@@ -185,7 +189,8 @@ def relay_in(store: Store, actor: Actor, peer: PeerPolicy, collection: Collectio
              envelope: Mapping[str, Any], at: str) -> dict[str, Any]:
     """Ingest what a peer relays, counting it on the peer's status in the same transaction."""
     objects = objects_of(envelope)
-    claims = claims_in(store, peer, envelope.get(RELAY_KEY), len(objects))
+    claims = claims_in(store, peer, envelope.get(RELAY_KEY), len(objects),
+                       collection.default_tlp)
 
     def on_commit(tx: Transaction, stored: int, failures: list[dict[str, str]]) -> None:
         if not stored and not failures:
