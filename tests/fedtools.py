@@ -154,6 +154,7 @@ class NodeServer:
             time.sleep(0.02)
         self._server, self._thread, self._sock = server, thread, sock
         self.node.url = f"http://127.0.0.1:{self.port}"
+        warm_up(self.node.url)
         return self.node.url
 
     def stop(self) -> None:
@@ -162,6 +163,19 @@ class NodeServer:
             self._thread.join(timeout=30)
             self._sock.close()
             self._server = self._thread = None
+
+
+def warm_up(url: str) -> None:
+    """One request that matches no route, so FastAPI builds every route now, alone.
+
+    FastAPI builds a route's parameters lazily, on the first request that reaches it, and
+    silences pydantic's warnings meanwhile with ``warnings.catch_warnings()``, which is not
+    thread-safe: apps of several nodes in one process, building at the same moment, can
+    restore each other's filters, and under ``filterwarnings = error`` a silenced warning
+    becomes an error. (One ``kizuna serve`` per process matches routes on one thread.)"""
+    import httpx
+
+    httpx.get(f"{url}/warm-up-every-route", timeout=30)
 
 
 @contextmanager

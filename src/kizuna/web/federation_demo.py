@@ -124,7 +124,9 @@ def running(nodes: list[DemoNode], interval: float, ports: tuple[int, int]) -> I
             if time.monotonic() > deadline:
                 raise DemoFailed("the demo nodes did not start within 30 s")
             time.sleep(0.02)
-        yield
+        for node in nodes:  # FastAPI builds routes on first use, silencing pydantic's
+            httpx.get(f"{node.url}/warm-up", timeout=30)  # warnings non-thread-safely:
+        yield  # build both apps' routes now, one after the other, before the syncs start
     finally:
         for server, thread, sock in servers:
             server.should_exit = True

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -136,33 +137,50 @@ def _sync_map(hub: Hub, peer: Peer, mapped: CollectionMap, remote: TaxiiPeer, pa
 
 def _pull(hub: Hub, peer: Peer, mapped: CollectionMap, remote: TaxiiPeer, page: int,
           result: PeerResult) -> None:
+    """Pull page after page; the next page is fetched while this one is stored (its request
+    is known as soon as this one has arrived), and the cursor saved after each is stored."""
     actor = Actor(peer.org)
     cursor = peer_state.map_state(peer_state.load(hub.store, peer.name), mapped.key)
     after, token, newest = cursor["pull_after"], cursor["pull_next"], cursor.get("pull_newest")
-    while True:
-        try:
-            envelope, headers = remote.objects(mapped.remote, added_after=after,
-                                               next_token=token, limit=page)
-        except PeerProblem as problem:
-            if token and problem.kind == "bad-request":  # a token the peer no longer takes
-                token = None
-                continue
+    with ThreadPoolExecutor(1, thread_name_prefix="kizuna-pull") as prefetch:
+        coming: Future[_Fetched] | None = prefetch.submit(_fetch, remote, mapped, after, token,
+                                                          page)
+        while coming is not None:
+            envelope, headers, token = coming.result()
+            newest = _newest(newest, envelope.get(EXAMINED_KEY),
+                             headers.get("X-TAXII-Date-Added-Last"))
+            more, previous, token = envelope.get("more") is True, token, envelope.get("next")
+            if more and token == previous:
+                raise PeerProblem("the peer's next token did not move on; the pull stops here",
+                                  kind="invalid")
+            if not (more and isinstance(token, str) and token):
+                after, token = newest or after, None
+            coming = (None if token is None else
+                      prefetch.submit(_fetch, remote, mapped, after, token, page))
+            if envelope.get("objects"):
+                status = _store(hub, actor, mapped, envelope)
+                result.received += int(status.get("success_count", 0))
+                result.refused += int(status.get("failure_count", 0))
+            _save_pull(hub, peer, mapped, after, token, newest)
+
+
+_Fetched = tuple[dict[str, Any], Any, "str | None"]
+
+
+def _fetch(remote: TaxiiPeer, mapped: CollectionMap, after: str | None, token: str | None,
+           page: int) -> _Fetched:
+    """One page, and the token it was asked with; a token the peer no longer takes (400)
+    is dropped and the page asked again from the cursor."""
+    try:
+        envelope, headers = remote.objects(mapped.remote, added_after=after,
+                                           next_token=token, limit=page)
+    except PeerProblem as problem:
+        if not (token and problem.kind == "bad-request"):
             raise
-        if envelope.get("objects"):
-            status = _store(hub, actor, mapped, envelope)
-            result.received += int(status.get("success_count", 0))
-            result.refused += int(status.get("failure_count", 0))
-        newest = _newest(newest, envelope.get(EXAMINED_KEY),
-                         headers.get("X-TAXII-Date-Added-Last"))
-        more, previous, token = envelope.get("more") is True, token, envelope.get("next")
-        if more and token == previous:
-            raise PeerProblem("the peer's next token did not move on; the pull stops here",
-                              kind="invalid")
-        if not (more and isinstance(token, str) and token):
-            after, token = newest or after, None
-        _save_pull(hub, peer, mapped, after, token, newest)
-        if token is None:
-            return
+        token = None
+        envelope, headers = remote.objects(mapped.remote, added_after=after, next_token=None,
+                                           limit=page)
+    return envelope, headers, token
 
 
 def _store(hub: Hub, actor: Actor, mapped: CollectionMap,
