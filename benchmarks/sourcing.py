@@ -7,7 +7,10 @@ whole frontier, and checks every frontier plan against every constraint of the m
 that cost does not fall as the cap tightens) before printing any figure. The baseline is
 the same frontier with the risk proxy instead of CVaR (no scenario rows).
 
-Rerun: .venv/bin/python benchmarks/sourcing.py [--draws 10000] [--points 20]
+``--milp`` adds a min_sources rule (two countries per mineral and stage), so the model gets
+binaries and HiGHS branches: the same frontier as a MILP.
+
+Rerun: .venv/bin/python benchmarks/sourcing.py [--draws 10000] [--points 20] [--milp]
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from machine import cpu_model
 
 from kizuna.data.bundle import load_dataset
-from kizuna.exposure.rules import load_pack
+from kizuna.exposure.rules import load_pack, parse_pack
 from kizuna.products.templates import load_template
 from kizuna.scenarios import load_scenario
 from kizuna.sourcing import (
@@ -66,6 +69,8 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=10_000)
     parser.add_argument("--points", type=int, default=20)
     parser.add_argument("--alpha", type=float, default=0.95)
+    parser.add_argument("--milp", action="store_true",
+                        help="add min_sources 2 at every mineral and stage (binaries)")
     args = parser.parse_args()
     print(f"Python {platform.python_version()}, NumPy {np.__version__}, SciPy "
           f"{scipy.__version__} (HiGHS), {os.cpu_count()} cores, {cpu_model() or '?'}")
@@ -73,12 +78,17 @@ def main() -> None:
     products = portfolio()
     assumptions = Assumptions(price_default=PRICE_DEFAULT)
     began = time.perf_counter()
-    model = build(ds, products, pack=load_pack("eu-crma"),  # type: ignore[arg-type]
-                  assumptions=assumptions)
+    pack = load_pack("eu-crma")
+    if args.milp:
+        pack = parse_pack({"id": "eu-crma+two", "rules": [
+            dict(rule.spec) for rule in pack.rules] + [
+            {"id": "two-sources", "kind": "min_sources", "count": 2}]}, "benchmark")
+    model = build(ds, products, pack=pack, assumptions=assumptions)  # type: ignore[arg-type]
     built = time.perf_counter() - began
     print(f"portfolio: {len(products)} products, {len(model.demand)} minerals planned "
           f"({len(model.unplannable)} without supply data), {len(model.paths):,} paths, "
-          f"{len(model.sources):,} sources, {len(model.rows):,} rows; built in {built:.2f} s; "
+          f"{len(model.sources):,} sources, {len(model.rows):,} rows, "
+          f"{len(model.binaries)} binaries; built in {built:.2f} s; "
           f"price default {PRICE_DEFAULT:,.0f} USD/t for "
           f"{sum(src == 'assumption (price_default)' for _, src in model.prices.values())} "
           "minerals")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from kizuna.data.bundle import Dataset
 from kizuna.errors import InputError
@@ -170,21 +171,30 @@ def world_capacity(ds: Dataset, mineral: str, stage: str, assumptions: Assumptio
     world tonnes used (the mining total stands in where refining data are shares), and the
     proxy used: a rare-earth element without element-level data takes the rare-earths mix
     and tonnes, an upper bound of the element's own."""
+    shares, tonnes, proxy = _world_supply(ds, mineral, stage, assumptions.year)
+    tonnes = tonnes if tonnes is not None else world_tonnes
+    if not shares or tonnes is None:
+        return {}, None, None
+    return ({iso3: share * tonnes * assumptions.capacity_share for iso3, share in shares},
+            tonnes, proxy)
+
+
+@lru_cache(maxsize=4096)
+def _world_supply(ds: Dataset, mineral: str, stage: str, year: int | None
+                  ) -> tuple[tuple[tuple[str, float], ...], float | None, str | None]:
+    """(named country shares, world tonnes or None, proxy), cached: the mixes are read-only."""
     proxy = None
-    mix = world_mix(ds, mineral, stage, assumptions.year)
-    base = baseline_of(ds, mineral, stage, assumptions.year)
+    mix = world_mix(ds, mineral, stage, year)
+    base = baseline_of(ds, mineral, stage, year)
     if mix is None and base is not None and base.proxy is not None:
-        mix = world_mix(ds, base.proxy, stage, assumptions.year)
+        mix = world_mix(ds, base.proxy, stage, year)
         proxy = base.proxy
-        base = baseline_of(ds, base.proxy, stage, assumptions.year)
+        base = baseline_of(ds, base.proxy, stage, year)
     if mix is None:
-        return {}, None, None
-    tonnes = base.tonnes if base is not None and base.tonnes is not None else world_tonnes
-    if tonnes is None:
-        return {}, None, None
-    return ({iso3: share * tonnes * assumptions.capacity_share
-             for iso3, share in mix.shares.items() if iso3 != OTHER and share > 0}, tonnes,
-            proxy)
+        return (), None, None
+    tonnes = base.tonnes if base is not None else None
+    return (tuple((iso3, share) for iso3, share in mix.shares.items()
+                  if iso3 != OTHER and share > 0), tonnes, proxy)
 
 
 @dataclass(frozen=True)
@@ -302,12 +312,13 @@ def finish(model: SourcingModel) -> SourcingModel:
         if order <= 0 and not counts:
             continue
         floor = max(order, chosen.min_source_share * model.demand[mineral] if counts else 0.0)
-        _binary(model, (mineral, stage, iso3, None), model.through(mineral, stage, iso3), cap,
-                floor, iso3)
+        _binary(model, (mineral, stage, iso3, None), model.through(mineral, stage, iso3),
+                min(cap, model.demand[mineral]), floor, iso3)
     for number, source in enumerate(model.sources):
         if source.supplier is not None and source.min_order > 0:
             _binary(model, (source.mineral, source.stage, source.iso3, source.supplier),
-                    model.via(number), source.capacity, source.min_order, source.supplier)
+                    model.via(number), min(source.capacity, model.demand[source.mineral]),
+                    source.min_order, source.supplier)
     for row in model.rows:
         if row.group.startswith("rule:") and row.lo >= 1 and not row.coeffs:
             row.coeffs.update({start + k: 1.0 for k, (m, s, _, who) in
@@ -318,6 +329,9 @@ def finish(model: SourcingModel) -> SourcingModel:
 
 def _binary(model: SourcingModel, key: tuple[str, str, str, str | None], flow: Coeffs,
             cap: float, floor: float, name: str) -> None:
+    """flow <= cap x used and flow >= floor x used; ``cap`` is the smallest big-M that holds
+    (the source's capacity or the demand, whichever is less), which keeps the LP relaxation
+    tight."""
     mineral, stage = key[0], key[1]
     index = len(model.paths) + len(model.binaries)
     model.binaries.append(key)

@@ -33,6 +33,7 @@ from kizuna.web.partners_page import partners_router
 from kizuna.web.peers_page import peer_sync, peers_router
 from kizuna.web.scenario_page import scenario_router
 from kizuna.web.sightings_page import sightings_router
+from kizuna.web.sourcing_page import sourcing_router
 from kizuna.web.taxii import install_taxii_handlers, taxii_router
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ NAV = (
     ("minerals", "Minerals", "/minerals"),
     ("exposure", "Products", "/exposure"),
     ("partners", "Partners", "/partners"),
+    ("sourcing", "Sourcing", "/sourcing"),
     ("intel", "Threat intel", "/intel"),
     ("scenarios", "Scenarios", "/scenarios"),
     ("federation", "Federation", "/federation"),
@@ -159,6 +161,7 @@ def create_app(
     app.include_router(pages_router(templates), dependencies=private)
     app.include_router(exposure_router(templates), dependencies=private)
     app.include_router(partners_router(templates), dependencies=private)
+    app.include_router(sourcing_router(templates), dependencies=private)
     app.include_router(scenario_router(templates), dependencies=private)
     app.include_router(intel_router(templates))  # its own login: the hub's API key
     app.include_router(sightings_router(templates))  # the same login
