@@ -326,3 +326,17 @@ def test_push_sends_every_version_and_moves_its_cursor(make_nodes) -> None:
     assert (first.ok, first.sent, again.sent) == (True, 90, 0)
     assert london.versions() == {version_of(obj) for obj in objects}
     assert peer_state.load(london.store, "tokyo")["in"] == 0  # london has no peer tokyo
+
+
+def test_with_peer_sync_off_nothing_moves_until_a_sync_is_asked_for(make_nodes) -> None:
+    tokyo, london = make_nodes(["tokyo", "london"])
+    obj = indicator("o", 1, tlp=Tlp.GREEN)
+    tokyo.post(obj)
+    with serving_nodes([tokyo, london], peer_sync=False, interval=0.1):
+        peer(london, tokyo)
+        peer(tokyo, london)
+        time.sleep(0.6)  # six intervals: a background sync would have moved it
+        assert london.versions() == set()
+        assert peer_state.load(london.store, "tokyo")["last_sync"] is None
+        assert sync_all(london.hub)[0].received == 1
+    assert london.versions() == {version_of(obj)}

@@ -145,7 +145,7 @@ def peer_status(ctx: typer.Context,
 def _print_status(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         ok = "never synced" if not row["last_sync"] else (
-            "ok" if row["last_success"] == row["last_sync"] else "failed")
+            "failed" if row["failing"] else "ok")
         withheld = "; ".join(f"{k} {v:,}" for k, v in sorted(row["withheld"].items()))
         _line(f"{row['name']} ({row['direction']} with {row['url']} as {row['org']}): last sync "
               f"{row['last_sync'] or '-'} {ok}; in {row['in']:,}, out {row['out']:,}, withheld "
@@ -157,7 +157,8 @@ def _print_status(rows: list[dict[str, Any]]) -> None:
                   f"{mapped['push_cursor'] or 'start'}")
         if row["last_error"]:
             error = row["last_error"]
-            _line(f"  last error ({error['at']}, {error['kind']}): {error['reason']}")
+            since = "" if row["failing"] else ", since resolved"
+            _line(f"  last error ({error['at']}, {error['kind']}{since}): {error['reason']}")
         if row["refusals"]:
             last = row["refusals"][-1]
             _line(f"  last refused object ({'from' if last['direction'] == 'in' else 'by'} "

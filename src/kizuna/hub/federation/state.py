@@ -114,6 +114,8 @@ def status_row(peer: Peer, state: Mapping[str, Any], keys: set[str] | None = Non
         "allow": peer.to_json()["allow"],
         "maps": maps,
         "last_sync": state.get("last_sync"), "last_success": state.get("last_success"),
+        "failing": bool(state.get("last_sync"))
+                   and state.get("last_success") != state.get("last_sync"),
         "last_served": state.get("last_served"),
         "in": state.get("in", 0), "out": state.get("out", 0),
         "withheld": withheld, "withheld_total": sum(withheld.values()),
