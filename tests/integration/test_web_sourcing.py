@@ -58,10 +58,11 @@ def test_an_infeasible_plan_lists_the_conflicts_on_the_page(client: WebClient) -
 def test_cvar_on_the_page_reports_the_draws(client: WebClient) -> None:
     response = client.request("POST", "/sourcing", data={
         "product": "nmc811", "volume": "75000", "risk": "cvar",
-        "scenario": "cobalt-refinery-cyber-outage", "draws": "500", "frontier": "3"})
+        "scenario": "china-graphite-anode-controls", "draws": "500", "frontier": "3"})
     assert response.status_code == 200
     assert "CVaR 95%" in _found(r'id="summary"[^>]*>(.*?)</p>', response.text)
     assert "CVaR 95% of shortfall cost" in response.text  # the frontier's axis
+    assert _found(r'id="frontier-table">(.*?)</table>', response.text).count("<tr>") == 4
 
 
 def test_an_uploaded_supplier_file_is_planned_and_not_kept(client: WebClient) -> None:
