@@ -110,7 +110,8 @@ def main() -> None:
         total = time.perf_counter() - began
         _check(model, result, problem)
         solves = [p["seconds"] for p in result.frontier]
-        print(f"\n{kind}: {'MILP' if model.binaries else 'LP'} {problem.columns:,} columns x {problem.matrix.shape[0]:,} rows, "
+        form = "MILP" if model.binaries else "LP"
+        print(f"\n{kind}: {form} {problem.columns:,} columns x {problem.matrix.shape[0]:,} rows, "
               f"{problem.matrix.nnz:,} non-zeros (matrices {setup:.2f} s)")
         print(f"  {len(result.frontier)}-point frontier in {total:.2f} s (2 solves for the ends "
               f"+ {len(solves)} points): per point solve mean {np.mean(solves):.3f} s, "
