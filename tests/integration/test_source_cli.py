@@ -145,3 +145,20 @@ def test_negative_supplier_capacity_names_row_and_column(
     code, _, err = kizuna(capsys, "source", "plan", "nmc811", "--suppliers", str(file))
     assert code == 1
     assert "bad.csv row 2, column 'capacity_t': '-3' is not tonnes >= 0" in err
+
+
+def test_a_portfolio_plans_the_summed_demand(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path) -> None:
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("price_default: 5000\n")
+    code, out, err = kizuna(capsys, "source", "plan", "nmc811:75000,ndfeb-motor:1000",
+                            "--assumptions", str(prices), "--json")
+    assert code == 0
+    doc = json.loads(out)
+    cobalt = sum(p["tonnes"] for p in doc["paths"] if p["mineral"] == "cobalt")
+    neodymium = sum(p["tonnes"] for p in doc["paths"] if p["mineral"] == "neodymium")
+    assert cobalt == pytest.approx(0.076 * 75)
+    assert neodymium > 0 and any("rare-earths mix" in n for n in doc["notes"])
+    assert "warning: not planned: boron" in err  # no supply data: listed, not infeasible
+    code, _, err = kizuna(capsys, "source", "plan", "nmc811:75000,lfp:10", "--volume", "3")
+    assert code == 2 and "apply to one product" in err

@@ -69,7 +69,7 @@ def plan_command(
     state: CliState = ctx.obj
     ds = state.dataset()
     request = PlanRequest(
-        product=_product(product, param, sheet, ds), volume=volume, rules=rules, risk=risk,
+        product=_product(product, param, sheet, volume, ds), volume=volume, rules=rules, risk=risk,
         risk_weight=risk_weight, frontier=frontier, years=years, scenario=scenario,
         draws=draws, alpha=alpha, seed=seed, suppliers=suppliers, assumptions=assumptions,
         time_limit=time_limit,
@@ -94,14 +94,16 @@ def plan_command(
         raise typer.Exit(result.exit_code)
 
 
-def _product(spec: str, param: list[str] | None, sheet: str | None, ds: Any) -> Any:
+def _product(spec: str, param: list[str] | None, sheet: str | None, volume: float | None,
+             ds: Any) -> Any:
     """One product (template or BOM file) or a portfolio ``id:units,id:units``."""
     from kizuna.products.bom import load_product
 
     if "," not in spec and (":" not in spec or Path(spec).exists()):
         return load_product(spec, _params(param), sheet=sheet, dataset=ds)
-    if param or sheet:
-        raise UsageError("--param and --sheet apply to one product, not a portfolio",
+    if param or sheet or volume is not None:
+        raise UsageError("--volume, --param and --sheet apply to one product, not a "
+                         "portfolio", hint="give each product's units: nmc811:75000,lfp:20000",
                          field="product")
     out = []
     for part in (p.strip() for p in spec.split(",") if p.strip()):
