@@ -295,9 +295,6 @@ def kt(tonnes: float) -> str:
     return f"{tonnes / 1000:,.3g} kt" if tonnes >= 1000 else f"{tonnes:,.3g} t"
 
 
-_kt = kt  # the name the first slice used
-
-
 def finish(model: SourcingModel) -> SourcingModel:
     """Add the binaries: one 'used' per (mineral, stage, country) where a minimum order or a
     min_sources rule needs it, one per named supplier with a minimum order; fill the

@@ -218,8 +218,7 @@ def frontier(model: SourcingModel, points: int, *, measure: Measure | None = Non
         raise InputError(f"--frontier needs at least 2 points, got {points}", field="frontier")
     problem = Problem(model, measure)
     cheapest = solve(model, problem=problem, time_limit=time_limit)
-    if cheapest.status not in ("optimal", "infeasible") or cheapest.cost is None or \
-            not model.paths:
+    if cheapest.status != "optimal" or not model.paths:
         return cheapest
     high = _measure_value(cheapest, problem)
     least = problem.run(cost=0.0, risk=1.0, time_limit=time_limit)
