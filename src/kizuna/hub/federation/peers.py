@@ -248,16 +248,16 @@ def add_peer(store: Store, actor: Actor, *, name: str, url: str, key_ref: str,
     """Check every field, then write the peer in one transaction (nothing on an error)."""
     _admin(store, actor, f"peer:{name}")
     name = reg.check_slug(name, "peer")
+    checked_url = check_url(url)
+    ref = check_key_ref(key_ref)
+    way = check_direction(direction)
+    levels = DEFAULT_ALLOW if allow is None else check_allow(allow)
     org_name = reg.check_slug(org or name, "organisation")
     if store.kv_get(reg.ORGS, org_name) is None:
         raise InputError(f"--org: there is no organisation {org_name!r} on this hub",
                          hint="add the peer's organisation with its identity on its own node: "
                               f"kizuna hub org add {org_name} --identity identity--...",
                          field="--org")
-    checked_url = check_url(url)
-    ref = check_key_ref(key_ref)
-    way = check_direction(direction)
-    levels = DEFAULT_ALLOW if allow is None else check_allow(allow)
     if not maps:
         raise InputError("name at least one collection with --map LOCAL=REMOTE", field="--map")
     collections = [reg.collection_from_json(store.kv_get(reg.COLLECTIONS, key))
