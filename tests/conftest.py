@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from kizuna.settings import Settings, env_name
 from kizuna.store import Store, open_store
 from kizuna.store.values import mask_url
 
@@ -36,10 +37,10 @@ def isolated_settings(
     config.write_text("", encoding="utf-8")
     monkeypatch.setenv("KIZUNA_CONFIG", str(config))
     monkeypatch.setenv("KIZUNA_STORE", f"sqlite:///{home / 'kizuna.db'}")
-    for name in ("KIZUNA_DEBUG", "KIZUNA_TABLES_DIR", "KIZUNA_WGI_MISSING", "KIZUNA_HOST",
-                 "KIZUNA_PORT", "KIZUNA_DEMO", "KIZUNA_PRODUCTION", "KIZUNA_NODE_NAME",
-                 "KIZUNA_TAXII_MAX_CONTENT_LENGTH"):
-        monkeypatch.delenv(name, raising=False)
+    for row in Settings.describe():  # every setting, so a new one cannot leak in
+        name = env_name(str(row["name"]))
+        if name != "KIZUNA_STORE":
+            monkeypatch.delenv(name, raising=False)
 
 
 class FrozenClock:
