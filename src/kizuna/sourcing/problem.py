@@ -145,7 +145,10 @@ class Problem:
         if cap is not None:
             constraints.append(LinearConstraint(csr_array(self.risk.reshape(1, -1)),
                                                 -np.inf, cap))
-        options: dict[str, Any] = {"presolve": True}
+        # HiGHS's presolve spent about 30 s on the CVaR block of a 10,000-draw MILP and found
+        # nothing to remove (the root LP without it: 0.7 s, same optimum); it stays on for
+        # the proxy, where it is cheap.
+        options: dict[str, Any] = {"presolve": self.measure.kind != "cvar"}
         if time_limit is not None:
             options["time_limit"] = float(time_limit)
         began = time.perf_counter()
