@@ -19,8 +19,8 @@ from kizuna.exposure.mixes import Perspective
 from kizuna.model.types import STAGES
 from kizuna.products.model import Product
 from kizuna.scenarios.model import (
-    _TRADE,
     RARE_EARTHS,
+    TRADE_KINDS,
     Baseline,
     EventSpec,
     Model,
@@ -96,7 +96,9 @@ class _Builder:
         country = str(event.country)
         v, w = viewer.get(country, 0.0), base.shares.get(country, 0.0)
         refining = self.base(key[0], "refining")
-        absorbed = refining.shares.get(country, 0.0) if refining and event.kind in _TRADE else 0.0
+        absorbed = 0.0
+        if refining and event.kind in TRADE_KINDS:  # ore held at the border is refined at home
+            absorbed = refining.shares.get(country, 0.0)
         feed_max = max(0.0, w - absorbed) if key[1] == "mining" else 0.0
         tonnes = self.tonnes_for(event, key, base)
         if event.measure == "share":

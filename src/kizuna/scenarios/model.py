@@ -34,7 +34,8 @@ from kizuna.scenarios.schema import Elasticity
 
 RARE_EARTHS = "rare-earths"
 _UNIT_FACTORS = {"t": 1.0, "kt": 1e3, "kg": 1e-3, "mt": 1e6}
-_TRADE = ("export_ban", "export_quota")
+TRADE_KINDS = ("export_ban", "export_quota")
+"""Event kinds that hold goods at the border: a refinery at home still gets its own ore."""
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from kizuna.errors import InputError
 from kizuna.products.model import Product
 from kizuna.scenarios.build import build_model
 from kizuna.scenarios.engine import BLOCK_SIZE, sample
-from kizuna.scenarios.model import Model
+from kizuna.scenarios.model import TRADE_KINDS, Model
 from kizuna.scenarios.runner import blocks_of
 from kizuna.scenarios.schema import Scenario
 from kizuna.sourcing.build import SourcingModel
@@ -46,8 +46,6 @@ from kizuna.sourcing.build import SourcingModel
 Key = tuple[str, str, str]  # (mineral, stage, iso3)
 Pair = tuple[str, str, str]  # (mineral, mine iso3, refine iso3)
 CHUNK = 1_024
-TRADE = ("export_ban", "export_quota")
-"""Event kinds that hold goods at the border (the scenario engine's trade events)."""
 MAX_DRAWS = 200_000
 
 
@@ -151,7 +149,7 @@ def _channels(engine: Model, model: SourcingModel, notes: list[str]) -> list[_Ch
         if cmax <= 0 or key not in model.by_country:
             continue
         out.append(_Channel(key, event, (c0, c1, cmax),
-                            engine.events[event].kind in TRADE))
+                            engine.events[event].kind in TRADE_KINDS))
     return out
 
 
