@@ -9,9 +9,6 @@ to files that the peers reference (``--key-ref file:...``).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,14 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from kizuna.hub.contract import Actor, Tlp
 from kizuna.hub.federation.peers import add_peer
 from kizuna.hub.service import Hub
 from kizuna.intel.stix.markings import TLP2_IDS
 from kizuna.settings import Settings
 from kizuna.store import Store, open_store
+from servetools import ThreadedServer
 
 ADMIN = Actor(None, admin=True)
 ROOT = "pact"
@@ -129,40 +125,24 @@ class NodeServer:
         self.node = node
         self.settings = Settings(store="memory://", peer_sync=peer_sync,
                                  peer_sync_interval=interval, node_name=node.name)
-        self.port = 0
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._served: ThreadedServer | None = None
+
+    @property
+    def port(self) -> int:
+        return self._served.port if self._served is not None else 0
 
     def start(self) -> str:
-        import uvicorn
-
         from kizuna.web.app import create_app
 
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self.port))
-        self.port = sock.getsockname()[1]
         app = create_app(self.settings, store=self.node.store, hub=self.node.hub)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
-                                               lifespan="on"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail(f"the {self.node.name} node did not start")
-            time.sleep(0.02)
-        self._server, self._thread, self._sock = server, thread, sock
-        self.node.url = f"http://127.0.0.1:{self.port}"
+        self._served = ThreadedServer(app, self.port, f"the {self.node.name} node")
+        self.node.url = self._served.start()
         warm_up(self.node.url)
         return self.node.url
 
     def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=30)
-            self._sock.close()
-            self._server = self._thread = None
+        if self._served is not None:
+            self._served.stop(timeout=30)
 
 
 def warm_up(url: str) -> None:
