@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("pandas", "pyarrow", "plotly", "fastapi", "scipy", "sqlalchemy", "distributed")
+HEAVY = ("pandas", "pyarrow", "plotly", "fastapi", "scipy", "sqlalchemy", "distributed",
+         "numba")
 
 
 def test_importing_the_cli_loads_no_heavy_library() -> None:

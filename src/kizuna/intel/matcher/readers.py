@@ -36,6 +36,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 
 from kizuna.errors import InputError
+from kizuna.intel.matcher import tsv
 
 FORMATS = ("zeek", "jsonl", "csv")
 CANONICAL = ("ts", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "domain", "url",
@@ -319,8 +320,12 @@ def read_range(plan: FilePlan, start: int, end: int) -> Block:
     return block
 
 
-def _read_delimited(plan: FilePlan, data: pa.Buffer) -> Block:
-    """Text columns only (nothing to convert, so nothing fails but the field count)."""
+def _read_delimited(plan: FilePlan, data: pa.Buffer, *, kernel: bool = True) -> Block:
+    """Text columns only (nothing to convert, so nothing fails but the field count).
+
+    Zeek TSV goes through ``tsv``'s kernel unless ``kernel`` is false (pyarrow's reader,
+    the reference the kernel is tested against).
+    """
     expected = len(plan.names)
     skipped: list[int] = []
     bad: list[tuple[int, str]] = []
@@ -336,6 +341,8 @@ def _read_delimited(plan: FilePlan, data: pa.Buffer) -> Block:
 
     reads = {**plan.fields, **({p: p for p in plan.url_parts} if plan.url_parts else {})}
     zeek = plan.kind == "zeek-tsv"
+    if zeek and kernel and tsv.fits(plan.delimiter):
+        return _read_zeek_fields(plan, data, reads)
     table = pa_csv.read_csv(pa.BufferReader(data), read_options=pa_csv.ReadOptions(
         column_names=list(plan.names), use_threads=False, block_size=max(len(data) + 1,
                                                                          1 << 20)),
@@ -353,6 +360,28 @@ def _read_delimited(plan: FilePlan, data: pa.Buffer) -> Block:
         row_lines = _row_lines(rows + len(skipped), skipped, rows)
     block = _block(plan, table, bad, row_lines=row_lines)
     block.lines = rows + len(skipped)
+    return block
+
+
+def _read_zeek_fields(plan: FilePlan, data: pa.Buffer, reads: Collection[str]) -> Block:
+    """Zeek TSV through the field-cutting kernel: the same block as pyarrow's reader gives."""
+    index = {name: i for i, name in enumerate(plan.names)}
+    wanted = sorted({index[name] for name in reads})
+    split = tsv.split_fields(data, plan.delimiter, len(plan.names), wanted, ZEEK_NULLS)
+    table = pa.table(dict(zip((plan.names[i] for i in wanted), split.columns, strict=True)))
+    row_lines = None
+    bad: list[tuple[int, str]] = []
+    if split.status.any():
+        keep = split.status == tsv.OK
+        table = table.filter(pa.array(keep))
+        row_lines = np.flatnonzero(keep) + 1
+        expected = len(plan.names)
+        bad = [(line + 1, f"field {plan.names[split.bad_utf8[line]]} is not UTF-8 text"
+                if line in split.bad_utf8 else
+                f"{split.fields[line]} fields where the header has {expected}")
+               for line in np.flatnonzero(split.status == tsv.BAD).tolist()]
+    block = _block(plan, table, bad, row_lines=row_lines)
+    block.lines = split.lines
     return block
 
 
