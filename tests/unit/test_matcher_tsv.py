@@ -12,7 +12,8 @@ from kizuna.intel.matcher.readers import Block, FilePlan, _read_delimited
 
 COLUMNS = ("ts", "src_ip", "dst_ip", "src_port", "dst_port", "protocol", "email", "md5", "sha1")
 VALUES = ("-", "(empty)", "", "a", "1.2.3.4", "2001:db8::1", "é", "(empty", "--", "x y",
-          "a-much-longer-value-over-sixteen-bytes", "443", "1700000000.25", "\"quoted\"")
+          "a-much-longer-value-over-sixteen-bytes", "443", "1700000000.25", "\"quoted\"",
+          "bad-\udcff-byte")
 
 
 def plan_for(names: list[str], wanted: list[int]) -> FilePlan:
@@ -55,7 +56,7 @@ def zeek_logs(draw: st.DrawFn) -> tuple[list[str], list[int], bytes]:
     text = ending.join(lines)
     if lines and draw(st.booleans()):
         text += ending
-    return names, wanted, text.encode()
+    return names, wanted, text.encode("utf-8", "surrogateescape")  # \udcff: byte 0xff
 
 
 @settings(max_examples=300, derandomize=True, deadline=None,

@@ -333,16 +333,19 @@ def _read_delimited(plan: FilePlan, data: pa.Buffer, *, kernel: bool = True) -> 
     def on_invalid(row: Any) -> str:
         number = int(row.number) if row.number is not None else 0
         skipped.append(number)
-        text = row.text or ""
+        try:
+            text = row.text or ""
+        except UnicodeDecodeError:  # a broken line that is not UTF-8 either
+            text = "?"
         if text.strip() and not text.startswith("#"):
-            got = text.count(plan.delimiter) + 1
-            bad.append((number, f"{got} fields where the header has {expected}"))
+            bad.append((number, f"{row.actual_columns} fields where the header has {expected}"))
         return "skip"
 
     reads = {**plan.fields, **({p: p for p in plan.url_parts} if plan.url_parts else {})}
     zeek = plan.kind == "zeek-tsv"
     if zeek and kernel and tsv.fits(plan.delimiter):
         return _read_zeek_fields(plan, data, reads)
+    data = _hide_broken_non_utf8(plan, data, bad)
     table = pa_csv.read_csv(pa.BufferReader(data), read_options=pa_csv.ReadOptions(
         column_names=list(plan.names), use_threads=False, block_size=max(len(data) + 1,
                                                                          1 << 20)),
@@ -351,16 +354,60 @@ def _read_delimited(plan: FilePlan, data: pa.Buffer, *, kernel: bool = True) -> 
             double_quote=not zeek, escape_char=False, ignore_empty_lines=False,
             invalid_row_handler=on_invalid),
         convert_options=pa_csv.ConvertOptions(
-            include_columns=list(reads), column_types=dict.fromkeys(reads, pa.string()),
+            include_columns=list(reads), column_types=dict.fromkeys(reads, pa.binary()),
             null_values=ZEEK_NULLS if zeek else ["", "-"], strings_can_be_null=True,
             quoted_strings_can_be_null=True))
-    rows = table.num_rows
-    row_lines = None
-    if skipped:
-        row_lines = _row_lines(rows + len(skipped), skipped, rows)
-    block = _block(plan, table, bad, row_lines=row_lines)
-    block.lines = rows + len(skipped)
+    lines = table.num_rows + len(skipped)
+    row_lines = _row_lines(lines, skipped, table.num_rows) if skipped else None
+    table, row_lines = _utf8_rows(plan, table, row_lines, bad)
+    block = _block(plan, table, sorted(bad), row_lines=row_lines)
+    block.lines = lines
     return block
+
+
+def _hide_broken_non_utf8(plan: FilePlan, data: pa.Buffer,
+                          bad: list[tuple[int, str]]) -> pa.Buffer:
+    """``data`` with each line that is not UTF-8 and has the wrong field count made a ``#``
+    line, reported in ``bad``: pyarrow decodes a broken line before it reports it, and
+    fails the whole range when it cannot (fields of a good line are checked later)."""
+    whole = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(
+        np.array([0, len(data)], dtype=np.int32)), data])
+    try:
+        whole.validate(full=True)
+        return data
+    except pa.ArrowInvalid:
+        pass
+    lines = data.to_pybytes().split(b"\n")
+    expected = len(plan.names)
+    delimiter = plan.delimiter.encode()
+    for number, line in enumerate(lines):
+        try:
+            line.decode()
+        except UnicodeDecodeError:
+            got = line.count(delimiter) + 1
+            if line.startswith(b"#"):  # a comment, skipped like any other
+                lines[number] = b"#"
+            elif got != expected:
+                bad.append((number + 1, f"{got} fields where the header has {expected}"))
+                lines[number] = b"#"
+    return pa.py_buffer(b"\n".join(lines))
+
+
+def _utf8_rows(plan: FilePlan, table: pa.Table, row_lines: np.ndarray | None,
+               bad: list[tuple[int, str]]) -> tuple[pa.Table, np.ndarray | None]:
+    """The table as text; a row with a field that is not UTF-8 is dropped as a bad line
+    (pyarrow's string columns would fail the whole range)."""
+    names = sorted(table.column_names, key=plan.names.index)  # file order, as the kernel
+    columns, rows = tsv.text_columns([table.column(n).combine_chunks() for n in names])
+    table = pa.table(dict(zip(names, columns, strict=True)))
+    if not rows:
+        return table, row_lines
+    lines = row_lines if row_lines is not None else np.arange(1, table.num_rows + 1)
+    bad.extend((int(lines[row]), f"field {names[position]} is not UTF-8 text")
+               for row, position in rows.items())
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[list(rows)] = False
+    return table.filter(pa.array(keep)), lines[keep]
 
 
 def _read_zeek_fields(plan: FilePlan, data: pa.Buffer, reads: Collection[str]) -> Block:

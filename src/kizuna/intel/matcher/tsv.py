@@ -186,30 +186,38 @@ def split_fields(data: pa.Buffer, delimiter: str, nfields: int, wanted: Sequence
             pa.py_buffer(out[slot * size:slot * size + int(offsets[slot, lines])]),
             pa.py_buffer(validity)))
     split = Split(columns, status[:lines], counts[:lines], lines, bool(seen & 0x80))
-    if split.non_ascii:
-        _check_utf8(split, wanted)
+    if split.non_ascii:  # only then can a field be other than UTF-8
+        split.columns, rows = text_columns(split.columns)
+        for line, slot in rows.items():
+            if split.status[line] == OK:  # a line already bad or skipped keeps its reason
+                split.status[line] = BAD
+                split.bad_utf8[line] = wanted[slot]
     return split
 
 
-def _check_utf8(split: Split, wanted: Sequence[int]) -> None:
-    """Lines with a wanted field that is not UTF-8 become bad lines (``bad_utf8``)."""
-    for slot, column in enumerate(split.columns):
+def text_columns(columns: list[pa.Array]) -> tuple[list[pa.Array], dict[int, int]]:
+    """``columns`` (string or binary) as string arrays, and the rows that are not UTF-8:
+    row -> position of the first column in ``columns`` whose value there is not."""
+    out: list[pa.Array] = []
+    rows: dict[int, int] = {}
+    for position, column in enumerate(columns):
+        text = pa.Array.from_buffers(pa.string(), len(column), column.buffers(),
+                                     offset=column.offset)
+        out.append(text)
         try:
-            column.validate(full=True)
+            text.validate(full=True)
             continue
         except pa.ArrowInvalid:
             pass
-        raw = pa.Array.from_buffers(pa.binary(), len(column), column.buffers())
-        for line, value in enumerate(raw.to_pylist()):
-            if value is None:
-                continue
-            try:
-                value.decode()
-            except UnicodeDecodeError:
-                split.status[line] = BAD
-                split.bad_utf8.setdefault(line, wanted[slot])
-        split.columns[slot] = pa.Array.from_buffers(pa.string(), len(column),
-                                                    column.buffers())
+        raw = pa.Array.from_buffers(pa.binary(), len(column), column.buffers(),
+                                    offset=column.offset)
+        for row, value in enumerate(raw.to_pylist()):
+            if value is not None and row not in rows:
+                try:
+                    value.decode()
+                except UnicodeDecodeError:
+                    rows[row] = position
+    return out, rows
 
 
 def fits(delimiter: str) -> bool:
