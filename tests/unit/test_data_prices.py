@@ -27,6 +27,8 @@ def price(mineral: str, year: int = 2025) -> dict:
     ("tungsten", 380 * 1000 / 7.93),           # 380 dollars per mtu WO3, 7.93 kg W per mtu
     ("manganese", 4.5 * 100),                  # 4.5 dollars per mtu (10 kg) of Mn
     ("gallium", 580 * 1000),                   # 580 dollars per kg
+    ("molybdenum", 51 * 1000),                 # 51 dollars per kg of contained Mo
+    ("iron-ore", 89 / (24_000 / 38_000)),      # 89 dollars per t usable ore, US ore 63% Fe
 ])
 def test_each_price_is_converted_to_dollars_per_tonne_of_the_supply_basis(
         mineral: str, expected: float) -> None:
@@ -54,3 +56,9 @@ def test_a_series_missing_from_the_source_stops_the_build(tmp_path: Path) -> Non
         import_prices(folder)
     assert "no price series" in str(info.value)
     assert info.value.fields["field"] == "Statistics_detail"
+
+
+def test_iron_ore_takes_the_grade_of_the_nearest_year_with_production() -> None:
+    row = price("iron-ore", 2022)  # US production is given for 2024 and 2025 only
+    assert row["usd_per_t"] == pytest.approx(156.42 / (28_600 / 45_100), rel=1e-9)
+    assert "2024" in row["conversion"]

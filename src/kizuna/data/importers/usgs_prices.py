@@ -46,6 +46,9 @@ class PriceSeries:
     factor: float  # USD per tonne of the basis = published value x factor
     conversion: str  # how, in words
     basis: str  # what one tonne is
+    #: (content, gross) ``Statistics_detail`` of the US mine production rows: the price per
+    #: gross tonne is divided by that year's content/gross ratio (the grade) as well
+    grade: tuple[str, str] | None = None
 
 
 _CENTS_LB = LB_PER_T / 100
@@ -130,6 +133,14 @@ PRICES: tuple[PriceSeries, ...] = (
     PriceSeries("zinc", "refining", "Zinc",
                 "Price, average, cents per pound: London Metal Exchange (LME), cash", _CENTS_LB,
                 "cents per pound x 22.046", "t Zn metal"),
+    PriceSeries("iron-ore", "mining", "Iron Ore", "Price, average unit value reported by "
+                "mines, dollars per metric ton", 1.0, "dollars per t usable ore / the US "
+                "iron content of usable ore (per row)", "t Fe content",
+                grade=("Mine production: Iron content", "Mine production: Usable ore")),
+    PriceSeries("molybdenum", "mining", "Molybdenum", "Price, average, dollars per kilogram",
+                1000.0, "dollars per kg of contained Mo x 1,000 (technical-grade MoO3, 57% Mo, "
+                "is traded per unit of Mo content: 54.32 $/kg in 2023 is 24.6 $/lb Mo)",
+                "t Mo content"),
     PriceSeries("neodymium", "refining", "Neodymium",
                 "Price, average, dollars per kilogram: Neodymium oxide, 99.5% minimum",
                 1000.0 / _oxide(144.242, 2, 3), "dollars per kg Nd2O3 x 1,000 / 0.857 (Nd in "
@@ -154,8 +165,6 @@ PRICES: tuple[PriceSeries, ...] = (
 """The price series imported; each row of the prices table cites its series and year."""
 
 SKIPPED: dict[str, str] = {
-    "iron-ore": "USGS's unit value is per tonne of usable ore; Kizuna's tonnes are Fe content",
-    "molybdenum": "the molybdic-oxide price's basis (oxide or contained Mo) is not stated",
     "niobium": "the ferroniobium unit value is per tonne of gross weight, not Nb content",
     "rare-earths": "no basket price for all rare-earth oxides; the element oxides are imported",
     "titanium (mining)": "ilmenite is priced per tonne of concentrate; Kizuna's tonnes are TiO2",
@@ -181,19 +190,55 @@ def import_prices(usgs_dir: Path) -> pd.DataFrame:
                 hint="update PRICES in kizuna/data/importers/usgs_prices.py",
                 file=str(path), field="Statistics_detail", value=series.detail,
             )  # fmt: skip
+        grades = _us_grades(raw, series, str(path)) if series.grade else {}
         for line, row in records(found):
-            rows.append(_row(series, line, row, str(path)))
+            rows.append(_row(series, line, row, str(path), grades))
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-def _row(series: PriceSeries, line: int, row: dict[str, str], file: str) -> dict[str, object]:
+def _us_grades(raw: pd.DataFrame, series: PriceSeries, file: str) -> dict[int, float]:
+    """Year -> content/gross ratio of US mine production (``series.grade``)."""
+    assert series.grade is not None
+    us = raw[(raw["Commodity"] == series.commodity) & (raw["Country"] == "United States")
+             & (raw["Statistics"] == "Production")]
+    tonnes: list[dict[int, float]] = []
+    for detail in series.grade:
+        by_year: dict[int, float] = {}
+        for line, row in records(us[us["Statistics_detail"].str.strip() == detail]):
+            value = parse_value(row["Value"], file=file, line=line).value
+            if value:
+                by_year[int(row["Year"])] = value
+        if not by_year:
+            raise DataError(f"{DATA_FILE}: no US {detail!r} for {series.commodity}",
+                            hint="update PRICES in kizuna/data/importers/usgs_prices.py",
+                            file=file, field="Statistics_detail", value=detail)
+        tonnes.append(by_year)
+    content, gross = tonnes
+    grades = {year: content[year] / gross[year] for year in content.keys() & gross.keys()}
+    if not grades:
+        raise DataError(f"{DATA_FILE}: no year with both {series.grade[0]!r} and "
+                        f"{series.grade[1]!r} for {series.commodity}", file=file,
+                        field="Statistics_detail", value=series.grade[0])
+    return grades
+
+
+def _row(series: PriceSeries, line: int, row: dict[str, str], file: str,
+         grades: dict[int, float]) -> dict[str, object]:
     parsed = parse_value(row["Value"], file=file, line=line)
     value = parsed.value
+    year = int(row["Year"])
+    factor = series.factor
+    conversion = series.conversion
+    if series.grade:  # production tables give the two latest years: the nearest one's grade
+        nearest = min(grades, key=lambda known: (abs(known - year), -known))
+        factor /= grades[nearest]
+        conversion = (f"dollars per t usable ore / {grades[nearest]:.3f} (US iron content of "
+                      f"usable ore, {nearest})")
     return {
-        "mineral": series.mineral, "stage": series.stage, "year": int(row["Year"]),
-        "usd_per_t": None if value is None else value * series.factor,
-        "value": value, "unit": row["Unit"], "factor": series.factor,
-        "conversion": series.conversion, "basis": series.basis,
+        "mineral": series.mineral, "stage": series.stage, "year": year,
+        "usd_per_t": None if value is None else value * factor,
+        "value": value, "unit": row["Unit"], "factor": factor,
+        "conversion": conversion, "basis": series.basis,
         "product": series.detail, "estimated": is_estimated(row["Notes"]),
         "source": SOURCE_ID,
         "citation": f"USGS MCS 2026, {series.commodity}, salient statistics: {series.detail}",
