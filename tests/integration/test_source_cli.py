@@ -124,7 +124,6 @@ def test_report_is_a_self_contained_page_with_the_frontier_chart(
 
 @pytest.mark.parametrize(("args", "field"), [
     (("no-such-product",), "no-such-product"),
-    (("lfp",), "prices"),
     (("nmc811", "--years", "2030-2026"), "--years"),
     (("nmc811", "--risk", "cvar"), "--scenario"),
     (("nmc811", "--scenario", "drc-cobalt-2025", "--alpha", "1.5"), "alpha"),
@@ -136,6 +135,24 @@ def test_bad_input_is_one_line_naming_the_field_exit_1(
     assert code == 1
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert field in err
+
+
+def test_a_mineral_without_a_usgs_price_is_one_error_naming_prices(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bom = tmp_path / "lens.csv"
+    bom.write_text("component,mineral,quantity,unit\nlens,fluorspar,2,kg\n")
+    code, _, err = kizuna(capsys, "source", "plan", str(bom))
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1
+    assert "no price for fluorspar" in err and "prices" in err
+
+
+def test_every_product_template_plans_with_the_bundled_prices(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    for product in ("lfp", "ndfeb-motor", "wind-dd", "jet-engine"):  # iron ore, molybdenum
+        code, out, err = kizuna(capsys, "source", "plan", product, "--json")
+        assert code == 0, err
+        assert json.loads(out)["status"] == "optimal"
 
 
 def test_negative_supplier_capacity_names_row_and_column(
